@@ -1,0 +1,3 @@
+from ipmpd.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""IPMP005 module-order (planning step 4).
+
+What it checks:
+    Every member has the same STREAMS modules, in the same order, between
+    the stream head and its driver (``ifconfig IF modlist``; the last line,
+    the driver itself, is left out so that members on different NICs compare
+    fairly).  The reference is the group's configured ``modules``, else the
+    list most members share (ties go to the first member in name order).
+
+Why it matters:
+    On failover IP moves traffic between members' streams; a module present
+    on one member and not the other (IP Filter's pfil, NCA, a QoS module)
+    silently changes what happens to that traffic.
+
+Fix:
+    Run the printed ``ifconfig IF modremove MOD@POS`` / ``modinsert MOD@POS``
+    commands (positions as ifconfig(8): 0 is directly under the stream head),
+    then make the change permanent where the module is pushed (autopush, or
+    the interface's configuration).  ``arp`` and ``ip`` cannot be removed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+from ipmpd import model
+from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.remedy import modlist_edits
+
+CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP005", "module-order", "error", 4, ()
+
+
+def modules_unknown(ctx: Context, members: list[model.Interface]) -> Optional[Unknown]:
+    missing = [m.name for m in members if m.modules is None]
+    if not missing:
+        return None
+    runs = [s for s in ctx.snapshot.sources if s.name == "modlist"]
+    if not runs:
+        why = "ifconfig modlist has not run (disabled, or not yet due)"
+    else:
+        errs = sorted({s.error for s in runs if s.error})
+        why = "ifconfig modlist failed: " + "; ".join(errs) if errs else "no module list"
+    return Unknown(f"STREAMS modules of {', '.join(missing)} unknown: {why}")
+
+
+def reference(ctx: Context, members: list[model.Interface]) -> tuple[str, ...]:
+    gc = ctx.group_config
+    if gc is not None and gc.modules is not None:
+        return tuple(gc.modules)
+    lists = [tuple(m.modules[:-1]) for m in members if m.modules]
+    counts = Counter(lists)
+    best = max(counts.values())
+    for m in members:  # members are in name order
+        if m.modules and counts[tuple(m.modules[:-1])] == best:
+            return tuple(m.modules[:-1])
+    return ()
+
+
+def _strip_driver(ref: tuple[str, ...], driver: str) -> list[str]:
+    # A configured reference may end with the driver (modules = ["arp", "ip", "e1000g"]).
+    return list(ref[:-1]) if ref and ref[-1] == driver else list(ref)
+
+
+def check(ctx: Context) -> Outcome:
+    members = ctx.members()
+    if isinstance(members, Unknown):
+        return members
+    unknown = modules_unknown(ctx, members)
+    if unknown is not None:
+        return unknown
+    ref = reference(ctx, members)
+    issues = []
+    for m in members:
+        assert m.modules is not None
+        driver = m.modules[-1]
+        have = list(m.modules[:-1])
+        want = _strip_driver(ref, driver)
+        if have == want:
+            continue
+        edits = modlist_edits(have, want)
+        if edits is None:
+            fix: tuple[str, ...] = (
+                f"# {m.name} lacks arp or ip in the expected place, which modremove cannot "
+                f"fix: unplumb and replumb {m.name}",
+            )
+        else:
+            fix = tuple(f"ifconfig {m.name} {op} {mod}@{pos}" for op, mod, pos in edits)
+        issues.append(
+            Issue(
+                (m.name,),
+                f"{m.name} has STREAMS modules {' '.join(have) or '(none)'} but group "
+                f"{ctx.group_name} expects {' '.join(want) or '(none)'} (above driver "
+                f"{driver}).",
+                fix,
+            )
+        )
+    return issues

@@ -1,0 +1,68 @@
+"""IPMP011 membership (drift against ipmpd.toml).
+
+What it checks:
+    A group configured in ipmpd.toml exists on the host with exactly the
+    configured interfaces: none missing, none extra.  Groups without a
+    ``[[group]]`` entry are reported as skipped.
+
+Why it matters:
+    Membership drifts: an interface is removed with ``ifconfig IF group ""``
+    during maintenance and never put back, or one is added by hand.  The
+    group still reports ok while carrying less redundancy than planned.
+
+Fix:
+    Put the interface back (``ifconfig IF group NAME``, or ``ipadm add-ipmp``
+    on Solaris 11), remove the extra one, or update ipmpd.toml if the change
+    was intended.
+"""
+
+from __future__ import annotations
+
+from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.remedy import add_member
+
+CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP011", "membership", "warning", None, ("ifconfig",)
+
+
+def check(ctx: Context) -> Outcome:
+    gc = ctx.group_config
+    if gc is None:
+        raise NotConfigured(f"group {ctx.group_name!r} has no [[group]] entry in the configuration")
+    if ctx.group is None:
+        return [
+            Issue(
+                tuple(sorted(gc.interfaces)),
+                f"Configured group {gc.name} does not exist on this host.",
+                tuple(line for i in sorted(gc.interfaces) for line in add_member(ctx.platform, gc.name, i)),
+            )
+        ]
+    if ctx.snapshot.source_ok("ifconfig") is False and ctx.group.state_source != "ipmpstat":
+        return Unknown("ifconfig -a failed, so membership is not known")
+    have, want = set(ctx.group.members), set(gc.interfaces)
+    issues = []
+    for i in sorted(want - have):
+        issues.append(
+            Issue(
+                (i,),
+                f"{i} is configured for group {gc.name} but is not a member.",
+                add_member(ctx.platform, gc.name, i, ctx.group.ipmp_interface),
+            )
+        )
+    for i in sorted(have - want):
+        fix = (
+            (f"ipadm remove-ipmp -i {i} {ctx.group.ipmp_interface or gc.name}",)
+            if ctx.platform == "solaris11"
+            else (f'ifconfig {i} group ""',)
+        )
+        issues.append(
+            Issue(
+                (i,),
+                f"{i} is a member of group {gc.name} but the configuration does not name it.",
+                fix + (f"# or add {i} to group {gc.name!r} in ipmpd.toml",),
+            )
+        )
+    return issues
+
+
+class NotConfigured(Exception):
+    """Raised by a check that only applies to configured groups."""

@@ -1,0 +1,55 @@
+"""IPMP013 group-health (runtime state).
+
+What it checks:
+    The group is not degraded or failed, and no member is failed or offline
+    (``ipmpstat -g`` / ``-i``; on Solaris 10, the FAILED and OFFLINE flags).
+
+Why it matters:
+    A degraded group still answers but has lost its redundancy: the next
+    failure is an outage.  A failed group has no usable interface at all.
+
+Fix:
+    Look at the failed member's link (``dladm show-phys``), cabling and
+    switch port, and at in.mpathd's messages in /var/adm/messages; bring an
+    offlined member back with ``if_mpadm -r IF``.
+"""
+
+from __future__ import annotations
+
+from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+
+CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP013", "group-health", "error", None, ()
+
+
+def check(ctx: Context) -> Outcome:
+    g = ctx.group
+    if g is None:
+        return Unknown(f"group {ctx.group_name!r} is not on this host")
+    if g.state is None:
+        return Unknown("neither ipmpstat nor ifconfig flags told the group's state")
+    issues = []
+    bad = []
+    for name in g.members:
+        i = ctx.snapshot.interface(name)
+        if i is not None and i.state in ("failed", "offline"):
+            bad.append((name, i.state))
+    if g.state in ("degraded", "failed"):
+        issues.append(
+            Issue(
+                tuple(n for n, _ in bad) or tuple(g.members),
+                f"Group {g.name} is {g.state}"
+                + (f": {', '.join(f'{n} {s}' for n, s in bad)}" if bad else "")
+                + ".",
+                tuple(f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}" for n, s in bad)
+                or ("ipmpstat -i",),
+            )
+        )
+    elif bad:
+        issues.append(
+            Issue(
+                tuple(n for n, _ in bad),
+                f"Group {g.name} reports ok but " + ", ".join(f"{n} is {s}" for n, s in bad) + ".",
+                tuple(f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}" for n, s in bad),
+            )
+        )
+    return issues

@@ -1,0 +1,339 @@
+"""Command line: argparse only; turns a command line into a call.
+
+Exit codes for ``check`` and ``plan``: 0 nothing at or above --fail-on, 1
+something was, 2 bad usage or configuration.  ``run`` follows smf_method(7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from importlib import resources
+from typing import Any, Optional
+
+from ipmpd import __version__, render
+from ipmpd.checks import REGISTRY, SEVERITY_ORDER, evaluate, findings
+from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
+from ipmpd.gather import gather
+from ipmpd.sources import CaptureError, CaptureRunner, RecordingRunner, Runner, SubprocessRunner
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+def demo_dir() -> str:
+    return str(resources.files("ipmpd") / "demo")
+
+
+def _add_host(p: argparse.ArgumentParser, modlist: bool = True) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
+    g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
+    if modlist:
+        p.add_argument(
+            "--no-modlist",
+            action="store_true",
+            help="do not run 'ifconfig IF modlist' (privileged, relinks the IP stream)",
+        )
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"configuration file (default {DEFAULT_CONFIG}, used if it exists)",
+    )
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="ipmpd", description="Keep IPMP planning rules true and export drift to Prometheus."
+    )
+    ap.add_argument("--version", action="version", version=f"ipmpd {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("snapshot", help="gather the host's IPMP state once and print it")
+    _add_host(p)
+    _add_config(p)
+    _add_format(p)
+
+    p = sub.add_parser("check", help="gather once, run every check, exit 1 on findings")
+    _add_host(p)
+    _add_config(p)
+    _add_format(p)
+    p.add_argument(
+        "--fail-on",
+        choices=tuple(SEVERITY_ORDER),
+        default="warning",
+        help="exit 1 when a finding at or above this severity exists (default warning)",
+    )
+
+    p = sub.add_parser("plan", help="walk the planning procedure for interfaces before grouping")
+    p.add_argument("interfaces", nargs="+", metavar="IF")
+    p.add_argument("--group", required=True, metavar="NAME")
+    _add_host(p)
+    _add_config(p)
+    _add_format(p)
+    p.add_argument("--fail-on", choices=tuple(SEVERITY_ORDER), default="warning")
+
+    p = sub.add_parser("checks", help="list every check with its What / Why / Fix")
+    _add_format(p)
+
+    p = sub.add_parser("capture", help="record this host's outputs for analysis elsewhere")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--no-modlist", action="store_true")
+    _add_config(p)
+
+    p = sub.add_parser("run", help="run the daemon: gather on a schedule, serve /metrics")
+    _add_host(p, modlist=False)
+    _add_config(p)
+    p.add_argument("--listen", metavar="ADDR:PORT")
+    return ap
+
+
+def load_config(path: Optional[str]) -> Config:
+    if path is None:
+        return load(DEFAULT_CONFIG) if os.path.exists(DEFAULT_CONFIG) else Config()
+    return load(path)
+
+
+def make_runner(args: argparse.Namespace, config: Config) -> Runner:
+    if getattr(args, "demo", False):
+        return CaptureRunner(demo_dir())
+    if getattr(args, "capture", None):
+        return CaptureRunner(args.capture)
+    return SubprocessRunner(config.daemon.path)
+
+
+def _dump(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def result_dict(r: Any) -> dict[str, Any]:
+    return {
+        "group": r.group,
+        "code": r.code,
+        "name": r.name,
+        "severity": r.severity,
+        "status": r.status,
+        "reason": r.reason,
+    }
+
+
+def finding_dict(f: Any) -> dict[str, Any]:
+    return {
+        "group": f.group,
+        "code": f.code,
+        "name": f.name,
+        "severity": f.severity,
+        "interfaces": list(f.interfaces),
+        "message": f.message,
+        "remediation": list(f.remediation),
+    }
+
+
+def results_text(results: tuple[Any, ...]) -> str:
+    out = []
+    groups = sorted({r.group for r in results})
+    for g in groups:
+        rs = [r for r in results if r.group == g]
+        counts = {s: sum(1 for r in rs if r.status == s) for s in ("finding", "unknown", "skipped")}
+        out.append(
+            f"group {g}: {counts['finding']} finding(s), {counts['unknown']} unknown, "
+            f"{counts['skipped']} skipped"
+        )
+        for r in rs:
+            if r.status == "finding":
+                for f in r.findings:
+                    out.append(f"  {f.severity.upper():7} {f.code} {f.name}: {f.message}")
+                    for line in f.remediation:
+                        out.append(f"          fix: {line}")
+        for r in rs:
+            if r.status in ("unknown", "skipped"):
+                out.append(f"  {r.status.upper():7} {r.code} {r.name}: {r.reason}")
+        oks = [r.name for r in rs if r.status == "ok"]
+        if oks:
+            out.append(f"  OK      {', '.join(oks)}")
+        out.append("")
+    if not groups:
+        out.append("no IPMP groups found on this host and none configured")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _exit_for(fs: list[Any], fail_on: str) -> int:
+    worst = max((SEVERITY_ORDER[f.severity] for f in fs), default=-1)
+    return EXIT_FOUND if worst >= SEVERITY_ORDER[fail_on] else EXIT_OK
+
+
+def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
+    snap = gather(make_runner(args, config), run_modlist=not args.no_modlist)
+    if args.format == "json":
+        _dump(render.snapshot_dict(snap))
+    else:
+        print(render.snapshot_text(snap))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    snap = gather(make_runner(args, config), run_modlist=not args.no_modlist)
+    results = evaluate(snap, config)
+    fs = findings(results)
+    if args.format == "json":
+        _dump(
+            {
+                "results": [result_dict(r) for r in results],
+                "findings": [finding_dict(f) for f in fs],
+                "snapshot": render.snapshot_dict(snap),
+            }
+        )
+    else:
+        sys.stdout.write(results_text(results))
+    return _exit_for(fs, args.fail_on)
+
+
+def cmd_plan(args: argparse.Namespace, config: Config) -> int:
+    from ipmpd import plan
+    from ipmpd.sources import LINK_NAME
+
+    bad = [i for i in args.interfaces if not LINK_NAME.match(i.split(":", 1)[0])]
+    if bad:
+        print(f"ipmpd plan: {', '.join(map(repr, bad))}: not an interface name", file=sys.stderr)
+        return EXIT_USAGE
+    physical = tuple(i for i in args.interfaces if ":" not in i)
+    snap = gather(
+        make_runner(args, config), run_modlist=not args.no_modlist, extra_modlist=physical
+    )
+    steps, results = plan.walk(snap, args.group, tuple(args.interfaces), config)
+    fs = findings(tuple(results))
+    commands = plan.create_commands(snap.host.platform, args.group, physical)
+    code = _exit_for(fs, args.fail_on)
+    if any(s.verdict == "fail" for s in steps) and code == EXIT_OK and not fs:
+        code = EXIT_FOUND  # a logical interface named on the command line
+    if args.format == "json":
+        _dump(
+            {
+                "results": [result_dict(r) for r in results],
+                "findings": [finding_dict(f) for f in fs],
+                "steps": [
+                    {"step": s.number, "title": s.title, "verdict": s.verdict, "why": s.why}
+                    for s in steps
+                ],
+                "commands": commands,
+                "snapshot": render.snapshot_dict(snap),
+            }
+        )
+        return code
+    print(f"Planning group {args.group} with {', '.join(args.interfaces)} ({snap.host.platform})\n")
+    for s in steps:
+        print(f"Step {s.number}: {s.title}: {s.verdict.upper()}")
+        if s.why:
+            print(f"    {s.why}")
+        for r in s.results:
+            for f in r.findings:
+                for line in f.remediation:
+                    print(f"    fix: {line}")
+    print("\nTo create the group on this platform:")
+    for line in commands:
+        print(f"    {line}")
+    return code
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        _dump(
+            [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "severity": c.severity,
+                    "step": c.step,
+                    "sources": list(c.needs),
+                    "what": c.section("What it checks"),
+                    "why": c.section("Why it matters"),
+                    "fix": c.section("Fix"),
+                }
+                for c in REGISTRY
+            ]
+        )
+        return EXIT_OK
+    sys.stdout.write(checks_markdown())
+    return EXIT_OK
+
+
+def checks_markdown() -> str:
+    """The text of docs/checks.md, generated from the checks' docstrings."""
+    out = [
+        "# Checks",
+        "",
+        "Generated by `ipmpd checks` from the checks' docstrings; do not edit by hand.",
+        "Codes and names are permanent: they appear in metrics, alerts and JSON.",
+        "Steps refer to \"How to Plan for an IPMP Group\" (System Administration Guide: IP Services).",
+        "",
+        "| code | name | default severity | step |",
+        "|---|---|---|---|",
+    ]
+    for c in REGISTRY:
+        out.append(f"| {c.code} | {c.name} | {c.severity} | {c.step or '-'} |")
+    for c in REGISTRY:
+        out += [
+            "",
+            f"## {c.code} {c.name}",
+            "",
+            f"Default severity: **{c.severity}**"
+            + (f"; planning step {c.step}" if c.step else "")
+            + (f"; needs source {', '.join(c.needs)}" if c.needs else ""),
+            "",
+            f"**What it checks.** {c.section('What it checks')}",
+            "",
+            f"**Why it matters.** {c.section('Why it matters')}",
+            "",
+            f"**Fix.** {c.section('Fix')}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def cmd_capture(args: argparse.Namespace, config: Config) -> int:
+    rec = RecordingRunner(SubprocessRunner(config.daemon.path))
+    snap = gather(rec, run_modlist=not args.no_modlist)
+    taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
+    out = rec.write(args.out, taken.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    failed = [s.name for s in snap.sources if not s.ok]
+    print(f"wrote {out}/capture.json ({len(rec.results)} commands, {len(rec.files)} files)")
+    if failed:
+        print(f"sources that did not answer: {', '.join(sorted(set(failed)))}")
+    return EXIT_OK
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "checks":
+        return cmd_checks(args)
+    if args.command == "run":
+        from ipmpd import daemon
+
+        return daemon.main(args)
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "snapshot":
+            return cmd_snapshot(args, config)
+        if args.command == "check":
+            return cmd_check(args, config)
+        if args.command == "plan":
+            return cmd_plan(args, config)
+        if args.command == "capture":
+            return cmd_capture(args, config)
+    except CaptureError as e:
+        print(f"ipmpd: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    raise AssertionError(args.command)

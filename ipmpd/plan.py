@@ -1,0 +1,106 @@
+"""``ipmpd plan``: the planning procedure, run before the group exists.
+
+Walks steps 1-8 of "How to Plan for an IPMP Group" for the named interfaces
+and says, per step, pass / fail / cannot tell and why; then prints the
+commands that create the group on this platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ipmpd import model
+from ipmpd.checks import REGISTRY, Result, by_code_or_name, run_check
+from ipmpd.checks.base import Context
+from ipmpd.config import Config, GroupConfig
+from ipmpd.sources import LINK_NAME
+
+STEPS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "Choose two or more interfaces on one IP link; no logical interfaces", ("IPMP003",)),
+    (2, "Each interface has a unique MAC address", ("IPMP004",)),
+    (3, "Choose a non-null group name", ("IPMP001",)),
+    (4, "Same STREAMS modules in the same order; no stateful modules", ("IPMP005", "IPMP006")),
+    (5, "Same IP address families on every interface", ("IPMP007",)),
+    (6, "All interfaces on the same IP link", ("IPMP008",)),
+    (7, "Same media type", ("IPMP009",)),
+    (8, "ATM interfaces in LAN emulation mode", ("IPMP010",)),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    title: str
+    verdict: str  # pass | fail | cannot tell
+    why: str
+    results: tuple[Result, ...]
+
+
+def walk(
+    snap: model.Snapshot, group: str, interfaces: tuple[str, ...], config: Config
+) -> tuple[list[Step], list[Result]]:
+    gc = config.group(group) or GroupConfig(group, interfaces)
+    ctx = Context(snap, group, None, config, gc, proposed=tuple(sorted(interfaces)))
+    steps: list[Step] = []
+    all_results: list[Result] = []
+    for number, title, codes in STEPS:
+        results = []
+        for code in codes:
+            check = by_code_or_name(code)
+            assert check is not None
+            results.append(run_check(check, ctx, config))
+        extra = ""
+        if number == 1:
+            logical = [i for i in interfaces if ":" in i]
+            if logical:
+                extra = f"{', '.join(logical)} are logical interfaces; group needs physical ones"
+        all_results.extend(results)
+        statuses = {r.status for r in results}
+        if "finding" in statuses or extra:
+            verdict = "fail"
+        elif "unknown" in statuses:
+            verdict = "cannot tell"
+        else:
+            verdict = "pass"
+        why = "; ".join(
+            [extra] * bool(extra)
+            + [f"{r.name}: {r.reason}" for r in results if r.status in ("unknown", "skipped")]
+            + [f.message for r in results for f in r.findings]
+        )
+        steps.append(Step(number, title, verdict, why, tuple(results)))
+    return steps, all_results
+
+
+def create_commands(platform: str, group: str, interfaces: tuple[str, ...]) -> list[str]:
+    ifs = sorted(interfaces)
+    if platform == "solaris11":
+        ipmp_if = group if LINK_NAME.match(group) else "ipmp0"
+        out = [f"ipadm create-ipmp {ipmp_if}"]
+        if ipmp_if != group:
+            out.append(f"# {group!r} is not a valid IP interface name, so the IPMP interface")
+            out.append(f"# is {ipmp_if}; its group name defaults to {ipmp_if}")
+        out.append(f"ipadm add-ipmp {' '.join(f'-i {i}' for i in ifs)} {ipmp_if}")
+        return out
+    out = []
+    if platform == "illumos":
+        out.append(f"ifconfig ipmp0 ipmp group {group} up  # the IPMP interface for data addresses")
+    out += [f"ifconfig {i} group {group}" for i in ifs]
+    out.append("# and so that it survives a reboot:")
+    out += [f"echo 'group {group} up' >> /etc/hostname.{i}" for i in ifs]
+    if platform == "illumos":
+        out.append(f"echo 'ipmp group {group} up' > /etc/hostname.ipmp0")
+    return out
+
+
+def checks_for_plan() -> tuple[str, ...]:
+    return tuple(c.code for c in REGISTRY if c.step is not None)
+
+
+def verdict_exit(steps: list[Step], fail_on: str, order: dict[str, int]) -> Optional[int]:
+    for s in steps:
+        for r in s.results:
+            for f in r.findings:
+                if order[f.severity] >= order[fail_on]:
+                    return 1
+    return None

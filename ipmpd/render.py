@@ -1,0 +1,205 @@
+"""Turn snapshots and check results into JSON-ready dicts and text tables.
+
+The JSON is a documented, stable interface (README, "Snapshot JSON").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ipmpd import model
+
+UNKNOWN = "unknown"
+
+
+def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
+    return {
+        "host": {
+            "platform": snap.host.platform,
+            "release": snap.host.release,
+            "arch": snap.host.arch,
+            "nodename": snap.host.nodename,
+        },
+        "taken_at": snap.taken_at,
+        "modules_taken_at": snap.modules_taken_at,
+        "interfaces": [
+            {
+                "name": i.name,
+                "group": i.group,
+                "ipmp": i.ipmp,
+                "mac": i.mac,
+                "families": list(i.families),
+                "flags": list(i.flags),
+                "mtu": i.mtu,
+                "index": i.index,
+                "media": i.media,
+                "modules": list(i.modules) if i.modules is not None else None,
+                "state": i.state,
+                "active": i.active,
+                "link": i.link,
+                "probe": i.probe,
+                "standby": i.standby,
+                "inactive": i.inactive,
+                "vlan_id": i.vlan_id,
+                "addresses": [
+                    {
+                        "name": a.name,
+                        "family": a.family,
+                        "address": a.address,
+                        "prefixlen": a.prefixlen,
+                        "flags": list(a.flags),
+                    }
+                    for a in i.addresses
+                ],
+            }
+            for i in sorted(snap.interfaces, key=lambda i: i.name)
+        ],
+        "groups": [
+            {
+                "name": g.name,
+                "ipmp_interface": g.ipmp_interface,
+                "interfaces": list(g.members),
+                "state": g.state,
+                "state_source": g.state_source,
+                "fdt_seconds": g.fdt,
+            }
+            for g in snap.groups
+        ],
+        "persistent": None
+        if snap.persistent is None
+        else {
+            "kinds": list(snap.persistent.kinds),
+            "interfaces": [
+                {
+                    "name": p.name,
+                    "families": list(p.families),
+                    "group": p.group,
+                    "standby": p.standby,
+                    "ipmp": p.ipmp,
+                    "origin": p.origin,
+                }
+                for p in snap.persistent.interfaces
+            ],
+            "logical_groups": [{"path": path, "group": g} for path, g in snap.persistent.logical_groups],
+        },
+        "local_mac_address": snap.local_mac_address,
+        "sources": [
+            {
+                "name": s.name,
+                "argv": list(s.argv) if s.argv is not None else None,
+                "path": s.path,
+                "ok": s.ok,
+                "error": s.error,
+                "duration_seconds": round(s.duration_seconds, 6),
+            }
+            for s in snap.sources
+        ],
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value) if value else "-"
+    return str(value)
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[_cell(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in cells:
+        for k, c in enumerate(r):
+            widths[k] = max(widths[k], len(c))
+    lines = ["  ".join(h.ljust(widths[k]) for k, h in enumerate(headers)).rstrip()]
+    for r in cells:
+        lines.append("  ".join(c.ljust(widths[k]) for k, c in enumerate(r)).rstrip())
+    return "\n".join(lines)
+
+
+def interface_state(i: model.Interface) -> str:
+    """One word for an interface, as exported in ipmpd_interface_state."""
+    if i.state in ("failed", "offline"):
+        return i.state
+    if i.state is None:
+        return UNKNOWN
+    if i.state == "unknown":
+        return UNKNOWN
+    if i.inactive:
+        return "inactive" if not i.standby else "standby"
+    if i.standby:
+        return "standby"
+    return "ok"
+
+
+def snapshot_text(snap: model.Snapshot) -> str:
+    h = snap.host
+    out = [
+        f"host {h.nodename or '?'}: platform {h.platform}, release {h.release or '?'}, arch {h.arch or '?'}",
+        "",
+        "GROUPS",
+    ]
+    if snap.groups:
+        out.append(
+            table(
+                ["GROUP", "IPMP-IF", "STATE", "MEMBERS"],
+                [[g.name, g.ipmp_interface or "-", g.state, list(g.members)] for g in snap.groups],
+            )
+        )
+    else:
+        out.append("(none found)")
+    out += ["", "INTERFACES"]
+    rows = []
+    for i in snap.interfaces:
+        addrs = [f"{a.address}/{a.prefixlen}" + ("(test)" if a.test else "") for a in i.addresses]
+        rows.append(
+            [
+                i.name + (" [ipmp]" if i.ipmp else ""),
+                i.group or "-",
+                interface_state(i) if (i.group or i.state) else "-",
+                i.mac,
+                i.media,
+                list(i.families),
+                list(i.modules) if i.modules is not None else None,
+                addrs,
+            ]
+        )
+    out.append(
+        table(
+            ["INTERFACE", "GROUP", "STATE", "MAC", "MEDIA", "FAMILIES", "MODULES", "ADDRESSES"],
+            rows,
+        )
+    )
+    out += ["", "SOURCES"]
+    out.append(
+        table(
+            ["SOURCE", "OK", "SECONDS", "COMMAND", "ERROR"],
+            [
+                [
+                    s.name,
+                    s.ok,
+                    f"{s.duration_seconds:.3f}",
+                    " ".join(s.argv) if s.argv else (s.path or "-"),
+                    s.error or "-",
+                ]
+                for s in snap.sources
+            ],
+        )
+    )
+    out.append("")
+    out.append("? = could not look (the source that would say is missing or failed)")
+    return "\n".join(out)
+
+
+def describe_missing(snap: model.Snapshot, names: list[str]) -> Optional[str]:
+    bad = []
+    for n in names:
+        ok = snap.source_ok(n)
+        if ok is None:
+            bad.append(f"{n} (not run)")
+        elif not ok:
+            errs = snap.source_errors(n)
+            bad.append(f"{n} ({errs[0]})" if errs else n)
+    return ", ".join(bad) if bad else None

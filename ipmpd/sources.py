@@ -1,0 +1,467 @@
+"""The one seam between ipmpd and a host: running commands and reading files.
+
+``SubprocessRunner`` talks to the real host; ``CaptureRunner`` replays a
+capture directory; ``RecordingRunner`` wraps another runner and writes what
+it saw as a capture.  ``SOURCES`` is the literal table of what ipmpd runs:
+name -> argv -> parser -> platforms.  Only this module touches subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+DEFAULT_PATH = "/usr/sbin:/usr/bin"
+DEFAULT_TIMEOUT = 10.0
+OUTPUT_CAP = 16 * 1024 * 1024
+CAPTURE_FORMAT = "ipmpd-capture/1"
+
+# Solaris link names: letters, digits, underscores and dots, starting with a
+# letter and ending with a digit (dladm(8) "link names"), at most 31 chars
+# (MAXLINKNAMELEN 32).  Nothing that fails this is ever put on a command line.
+LINK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,29}[0-9]$")
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    stdout: str
+    stderr: str
+    exit_status: Optional[int]  # None when it never exited on its own (timeout)
+    duration: float
+    error: Optional[str] = None  # why it did not succeed, in words
+    signal: Optional[int] = None  # the signal that killed it, if one did
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.exit_status == 0
+
+
+class Runner(Protocol):
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult: ...
+
+    def read_file(self, path: str) -> str:
+        """The file's text; raises OSError (FileNotFoundError when absent)."""
+        ...
+
+    def list_dir(self, path: str) -> list[str]:
+        """Names in a directory; raises OSError."""
+        ...
+
+
+def _describe_exit(status: int, stderr: str) -> str:
+    first = stderr.strip().splitlines()[0] if stderr.strip() else ""
+    return f"exit status {status}" + (f": {first[:300]}" if first else "")
+
+
+class SubprocessRunner:
+    """Runs commands with no shell, ``LC_ALL=C``, a fixed PATH and a timeout.
+
+    A timeout kills the whole process group (the command and anything it
+    started).  Output beyond ``cap`` bytes is dropped and the command is
+    killed; bytes that are not UTF-8 are replaced, never raised.
+    """
+
+    def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP) -> None:
+        self.path = path
+        self.cap = cap
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._closed = False
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        args = tuple(argv)
+        start = time.monotonic()
+        env = {"LC_ALL": "C", "LANG": "C", "PATH": self.path}
+        with self._lock:
+            if self._closed:
+                return CommandResult(args, "", "", None, 0.0, "shutting down")
+            try:
+                proc = subprocess.Popen(
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except FileNotFoundError:
+                return CommandResult(args, "", "", 127, time.monotonic() - start, "command not found")
+            except PermissionError:
+                return CommandResult(args, "", "", 126, time.monotonic() - start, "permission denied")
+            except OSError as e:
+                return CommandResult(args, "", "", 126, time.monotonic() - start, str(e))
+            self._running.add(proc)
+        try:
+            return self._collect(proc, args, timeout, start)
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+
+    def _collect(
+        self, proc: subprocess.Popen[bytes], args: tuple[str, ...], timeout: float, start: float
+    ) -> CommandResult:
+        bufs: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
+        over = threading.Event()
+
+        def drain(name: str, stream: Any) -> None:
+            buf = bufs[name]
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    break
+                room = self.cap - len(buf)
+                if room > 0:
+                    buf.extend(chunk[:room])
+                if len(chunk) > room:
+                    over.set()
+                    self._kill(proc)
+            stream.close()
+
+        readers = [
+            threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
+            threading.Thread(target=drain, args=("err", proc.stderr), daemon=True),
+        ]
+        for r in readers:
+            r.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self._kill(proc)
+            proc.wait()
+        for r in readers:
+            r.join(timeout=2.0)
+        duration = time.monotonic() - start
+        stdout = bufs["out"].decode("utf-8", errors="replace")
+        stderr = bufs["err"].decode("utf-8", errors="replace")
+        rc = proc.returncode
+        if timed_out:
+            return CommandResult(
+                args,
+                stdout,
+                stderr,
+                None,
+                duration,
+                f"timed out after {timeout:g}s",
+                signal.SIGKILL,
+            )
+        if over.is_set():
+            return CommandResult(
+                args,
+                stdout,
+                stderr,
+                rc,
+                duration,
+                f"output exceeded {self.cap} bytes; command stopped",
+            )
+        if rc is not None and rc < 0:
+            try:
+                signame = signal.Signals(-rc).name
+            except ValueError:
+                signame = f"signal {-rc}"
+            return CommandResult(args, stdout, stderr, rc, duration, f"killed by {signame}", -rc)
+        if rc != 0:
+            return CommandResult(args, stdout, stderr, rc, duration, _describe_exit(rc, stderr))
+        return CommandResult(args, stdout, stderr, rc, duration)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def kill_all(self) -> None:
+        """Kill every running command (and its children) and refuse new ones."""
+        with self._lock:
+            self._closed = True
+            procs = list(self._running)
+        for p in procs:
+            self._kill(p)
+
+    def read_file(self, path: str) -> str:
+        with open(path, "rb") as f:
+            return f.read(self.cap).decode("utf-8", errors="replace")
+
+    def list_dir(self, path: str) -> list[str]:
+        return sorted(os.listdir(path))
+
+
+class CaptureError(Exception):
+    """A capture directory is missing, malformed or names files it does not hold."""
+
+
+class CaptureRunner:
+    """Replays a capture directory (format ``ipmpd-capture/1``).
+
+    An argv the capture does not hold answers as "command not found" (exit
+    127); a file it does not hold does not exist.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        manifest = self.directory / "capture.json"
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise CaptureError(f"{manifest}: cannot read: {e.strerror or e}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise CaptureError(f"{manifest}: not JSON: {e}") from None
+        if not isinstance(data, dict) or data.get("format") != CAPTURE_FORMAT:
+            raise CaptureError(f"{manifest}: format is not {CAPTURE_FORMAT!r}")
+        self.taken_at = data.get("taken_at")
+        self.commands: dict[tuple[str, ...], tuple[str, str, int]] = {}
+        self.files: dict[str, str] = {}
+        commands = data.get("commands", [])
+        files = data.get("files", [])
+        if not isinstance(commands, list) or not isinstance(files, list):
+            raise CaptureError(f"{manifest}: commands and files must be lists")
+        for i, c in enumerate(commands):
+            where = f"{manifest}: commands[{i}]"
+            if not isinstance(c, dict):
+                raise CaptureError(f"{where}: not an object")
+            argv = c.get("argv")
+            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+                raise CaptureError(f"{where}.argv: must be a non-empty list of strings")
+            exit_status = c.get("exit", 0)
+            if not isinstance(exit_status, int) or isinstance(exit_status, bool):
+                raise CaptureError(f"{where}.exit: must be an integer")
+            stdout = self._read(c.get("stdout"), f"{where}.stdout", required=False)
+            stderr = self._read(c.get("stderr"), f"{where}.stderr", required=False)
+            self.commands[tuple(argv)] = (stdout, stderr, exit_status)
+        for i, f in enumerate(files):
+            where = f"{manifest}: files[{i}]"
+            if not isinstance(f, dict) or not isinstance(f.get("path"), str):
+                raise CaptureError(f"{where}.path: must be a string")
+            self.files[f["path"]] = self._read(f.get("content"), f"{where}.content", True)
+
+    def _read(self, name: Any, where: str, required: bool) -> str:
+        if name is None and not required:
+            return ""
+        if not isinstance(name, str) or not name:
+            raise CaptureError(f"{where}: must name a file in the capture")
+        path = (self.directory / name).resolve()
+        if self.directory.resolve() not in path.parents:
+            raise CaptureError(f"{where}: {name!r} is outside the capture directory")
+        try:
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as e:
+            raise CaptureError(f"{where}: cannot read {name!r}: {e.strerror or e}") from None
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        args = tuple(argv)
+        held = self.commands.get(args)
+        if held is None:
+            return CommandResult(args, "", "", 127, 0.0, "command not found")
+        stdout, stderr, rc = held
+        if rc != 0:
+            return CommandResult(args, stdout, stderr, rc, 0.0, _describe_exit(rc, stderr))
+        return CommandResult(args, stdout, stderr, 0, 0.0)
+
+    def read_file(self, path: str) -> str:
+        if path not in self.files:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return self.files[path]
+
+    def list_dir(self, path: str) -> list[str]:
+        prefix = path.rstrip("/") + "/"
+        names = {p[len(prefix) :].split("/", 1)[0] for p in self.files if p.startswith(prefix)}
+        return sorted(names)
+
+
+def _safe_name(parts: Sequence[str]) -> str:
+    return re.sub(r"[^A-Za-z0-9._,-]+", "_", "_".join(parts)).strip("_")[:120] or "output"
+
+
+class RecordingRunner:
+    """Passes calls to ``inner`` and remembers them, to write a capture."""
+
+    def __init__(self, inner: Runner) -> None:
+        self.inner = inner
+        self.results: list[CommandResult] = []
+        self.files: dict[str, str] = {}
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        result = self.inner.run(argv, timeout)
+        self.results.append(result)
+        return result
+
+    def read_file(self, path: str) -> str:
+        text = self.inner.read_file(path)
+        self.files[path] = text
+        return text
+
+    def list_dir(self, path: str) -> list[str]:
+        return self.inner.list_dir(path)
+
+    def write(self, directory: str | os.PathLike[str], taken_at: str) -> Path:
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
+
+        def unique(base: str) -> str:
+            name, n = base, 1
+            while name in used:
+                n += 1
+                name = f"{base}.{n}"
+            used.add(name)
+            return name
+
+        commands = []
+        for r in self.results:
+            if r.exit_status == 127 and r.error == "command not found":
+                continue  # absent on this host: replay answers the same way
+            stem = unique(_safe_name(r.argv))
+            entry: dict[str, Any] = {"argv": list(r.argv), "stdout": f"{stem}.out"}
+            (out / f"{stem}.out").write_text(r.stdout, encoding="utf-8")
+            if r.stderr:
+                entry["stderr"] = f"{stem}.err"
+                (out / f"{stem}.err").write_text(r.stderr, encoding="utf-8")
+            entry["exit"] = r.exit_status if r.exit_status is not None else 124
+            commands.append(entry)
+        files = []
+        for path, text in sorted(self.files.items()):
+            stem = unique(_safe_name(path.strip("/").split("/")))
+            (out / stem).write_text(text, encoding="utf-8")
+            files.append({"path": path, "content": stem})
+        manifest = {
+            "format": CAPTURE_FORMAT,
+            "taken_at": taken_at,
+            "commands": commands,
+            "files": files,
+        }
+        (out / "capture.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        return out
+
+
+# --------------------------------------------------------------------------
+# The table of sources.  These argvs are fixed so that captures taken by
+# different versions of ipmpd stay interchangeable.
+
+ALL = ("solaris10", "solaris11", "illumos", "unknown")
+CLEARVIEW = ("solaris11", "illumos", "unknown")  # ipmpstat, dladm show-phys, ipadm
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    argv: tuple[str, ...]
+    platforms: tuple[str, ...]
+    parser: str  # dotted name of the parse function, for docs
+    sparc_only: bool = False
+    doc: str = ""
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("uname", ("uname", "-a"), ALL, "parsers.uname.parse", doc="platform and arch"),
+    Source(
+        "ifconfig",
+        ("ifconfig", "-a"),
+        ALL,
+        "parsers.ifconfig.parse",
+        doc="interfaces, flags, addresses, groupname, ether",
+    ),
+    Source(
+        "ipmp-groups",
+        ("ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"),
+        CLEARVIEW,
+        "parsers.ipmpstat.parse_groups",
+        doc="group state and members",
+    ),
+    Source(
+        "ipmp-interfaces",
+        ("ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"),
+        CLEARVIEW,
+        "parsers.ipmpstat.parse_interfaces",
+        doc="member state",
+    ),
+    Source(
+        "ipmp-targets",
+        ("ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"),
+        CLEARVIEW,
+        "parsers.ipmpstat.parse_targets",
+        doc="probe mode and test addresses",
+    ),
+    Source(
+        "links",
+        ("dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"),
+        CLEARVIEW,
+        "parsers.dladm.parse_phys",
+        doc="media type and link state",
+    ),
+    Source(
+        "macs",
+        ("dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"),
+        CLEARVIEW,
+        "parsers.dladm.parse_macs",
+        doc="MAC addresses (no privilege needed)",
+    ),
+    Source(
+        "eeprom",
+        ("eeprom", "local-mac-address?"),
+        ALL,
+        "parsers.eeprom.parse",
+        sparc_only=True,
+        doc="SPARC local-mac-address?",
+    ),
+    Source(
+        "ipadm-if",
+        ("ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"),
+        CLEARVIEW,
+        "parsers.ipadm.parse_if",
+        doc="persistent interfaces (ipadm)",
+    ),
+    Source(
+        "ipadm-addr",
+        ("ipadm", "show-addr", "-p", "-o", "addrobj,type,state,current,persistent,addr"),
+        CLEARVIEW,
+        "parsers.ipadm.parse_addr",
+        doc="persistent addresses (ipadm)",
+    ),
+)
+# Per physical interface, run rarely: it unlinks and relinks the IP stream
+# and needs privilege (FORMATS.md section 2; toolchain notes A2).
+MODLIST = Source(
+    "modlist",
+    ("ifconfig", "IF", "modlist"),
+    ALL,
+    "parsers.modlist.parse",
+    doc="STREAMS modules, per physical member; privileged, not read-only",
+)
+# Solaris 10 and illumos without ipadm: /etc/hostname.IF and hostname6.IF.
+HOSTNAME_FILES = Source(
+    "persistent",
+    ("read", "/etc/hostname.*"),
+    ("solaris10", "illumos", "unknown"),
+    "parsers.hostname.parse",
+    doc="persistent configuration files",
+)
+
+
+def modlist_argv(interface: str) -> tuple[str, ...]:
+    if not LINK_NAME.match(interface):
+        raise ValueError(f"{interface!r} is not a valid link name")
+    return ("ifconfig", interface, "modlist")
+
+
+def applies(source: Source, platform: str, arch: Optional[str]) -> bool:
+    if platform not in source.platforms:
+        return False
+    if source.sparc_only and arch not in ("sparc", None):
+        return False
+    return True
+
+
+ParseFn = Callable[[str], Any]
