@@ -58,6 +58,7 @@ class DaemonConfig:
     tls_key_file: Optional[str] = None
     path: str = DEFAULT_PATH
     command_timeout: float = 10.0
+    root: str = "/"
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
             "tls_key_file",
             "path",
             "command_timeout",
+            "root",
         },
     )
     out: dict[str, Any] = {}
@@ -196,7 +198,7 @@ def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
                 out["listen"] = d["listen"]
             except ValueError as e:
                 v.err("daemon.listen", str(e))
-    for key in ("tls_cert_file", "tls_key_file", "path"):
+    for key in ("tls_cert_file", "tls_key_file", "path", "root"):
         if key in d:
             if isinstance(d[key], str) and d[key]:
                 out[key] = d[key]

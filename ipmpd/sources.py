@@ -71,9 +71,10 @@ class SubprocessRunner:
     killed; bytes that are not UTF-8 are replaced, never raised.
     """
 
-    def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP) -> None:
+    def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP, root: str = "/") -> None:
         self.path = path
         self.cap = cap
+        self.root = root
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
         self._closed = False
@@ -191,12 +192,15 @@ class SubprocessRunner:
         for p in procs:
             self._kill(p)
 
+    def _host_path(self, path: str) -> str:
+        return os.path.join(self.root, path.lstrip("/"))
+
     def read_file(self, path: str) -> str:
-        with open(path, "rb") as f:
+        with open(self._host_path(path), "rb") as f:
             return f.read(self.cap).decode("utf-8", errors="replace")
 
     def list_dir(self, path: str) -> list[str]:
-        return sorted(os.listdir(path))
+        return sorted(os.listdir(self._host_path(path)))
 
 
 class CaptureError(Exception):
