@@ -1,8 +1,7 @@
 """Command line: argparse only; turns a command line into a call.
 
 Exit codes for ``check`` and ``plan``: 0 nothing at or above --fail-on, 1
-something was, 2 bad usage or configuration.  ``run`` follows smf_method(7).
-"""
+something was, 2 bad usage or configuration."""
 
 from __future__ import annotations
 
@@ -27,16 +26,15 @@ def demo_dir() -> str:
     return str(resources.files("ipmpd") / "demo")
 
 
-def _add_host(p: argparse.ArgumentParser, modlist: bool = True) -> None:
+def _add_host(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
     g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
-    if modlist:
-        p.add_argument(
-            "--no-modlist",
-            action="store_true",
-            help="do not run 'ifconfig IF modlist' (privileged, relinks the IP stream)",
-        )
+    p.add_argument(
+        "--no-modlist",
+        action="store_true",
+        help="do not run 'ifconfig IF modlist' (privileged, relinks the IP stream)",
+    )
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -90,10 +88,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-modlist", action="store_true")
     _add_config(p)
 
-    p = sub.add_parser("run", help="run the daemon: gather on a schedule, serve /metrics")
-    _add_host(p, modlist=False)
-    _add_config(p)
-    p.add_argument("--listen", metavar="ADDR:PORT")
     return ap
 
 
@@ -312,10 +306,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "checks":
         return cmd_checks(args)
-    if args.command == "run":
-        from ipmpd import daemon
-
-        return daemon.main(args)
     try:
         config = load_config(args.config)
     except ConfigError as e:

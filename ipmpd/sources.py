@@ -145,8 +145,8 @@ class SubprocessRunner:
         for r in readers:
             r.join(timeout=2.0)
         duration = time.monotonic() - start
-        stdout = bufs["out"].decode("utf-8", errors="replace")
-        stderr = bufs["err"].decode("utf-8", errors="replace")
+        stdout = str(bufs["out"], "utf-8", "replace")
+        stderr = str(bufs["err"], "utf-8", "replace")
         rc = proc.returncode
         if timed_out:
             return CommandResult(
@@ -197,7 +197,7 @@ class SubprocessRunner:
 
     def read_file(self, path: str) -> str:
         with open(self._host_path(path), "rb") as f:
-            return f.read(self.cap).decode("utf-8", errors="replace")
+            return str(f.read(self.cap), "utf-8", "replace")
 
     def list_dir(self, path: str) -> list[str]:
         return sorted(os.listdir(self._host_path(path)))
@@ -260,7 +260,7 @@ class CaptureRunner:
         if self.directory.resolve() not in path.parents:
             raise CaptureError(f"{where}: {name!r} is outside the capture directory")
         try:
-            return path.read_bytes().decode("utf-8", errors="replace")
+            return str(path.read_bytes(), "utf-8", "replace")
         except OSError as e:
             raise CaptureError(f"{where}: cannot read {name!r}: {e.strerror or e}") from None
 

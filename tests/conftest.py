@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import copy_demo, make_fakebin  # noqa: E402
+from helpers import copy_demo, make_fakebin
 
 
 @pytest.fixture

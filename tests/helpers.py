@@ -46,8 +46,9 @@ def copy_demo(dest: Path) -> Path:
     return dest
 
 
-def edit_output(capture: Path, argv: list[str], text: Optional[str], exit_status: int = 0,
-                behaviour: Optional[str] = None) -> None:
+def edit_output(
+    capture: Path, argv: list[str], text: Optional[str], exit_status: int = 0, behaviour: Optional[str] = None
+) -> None:
     """Set (or with text=None remove) one command's output in a capture directory."""
     manifest = capture / "capture.json"
     data = json.loads(manifest.read_text())

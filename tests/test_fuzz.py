@@ -27,8 +27,10 @@ PARSERS = [
     lambda text: hostname.parse("/etc/hostname.e1000g0", text),
 ]
 # Text that looks like the real thing is more likely to reach deep branches.
-ALPHABET = st.sampled_from(list("abcdefgil0123456789:\\ \t\n<>,=-/.[]()?#") + ["flags=", "inet ", "inet6 ",
-                                                                              "ether ", "group ", "addif "])
+ALPHABET = st.sampled_from(
+    list("abcdefgil0123456789:\\ \t\n<>,=-/.[]()?#")
+    + ["flags=", "inet ", "inet6 ", "ether ", "group ", "addif "]
+)
 texty = st.lists(ALPHABET, max_size=80).map("".join)
 binary = st.binary(max_size=200).map(lambda b: b.decode("utf-8", errors="replace"))
 
@@ -44,17 +46,25 @@ def test_parser_returns_or_raises_parse_error(parse, text):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(manifest=st.one_of(
-    st.binary(max_size=100),
-    st.recursive(
-        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10)),
-        lambda children: st.one_of(st.lists(children, max_size=4),
-                                   st.dictionaries(st.sampled_from(["format", "commands", "files", "argv",
-                                                                    "stdout", "exit", "path", "content"]),
-                                                   children, max_size=4)),
-        max_leaves=12,
-    ).map(lambda v: json.dumps(v).encode()),
-))
+@given(
+    manifest=st.one_of(
+        st.binary(max_size=100),
+        st.recursive(
+            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10)),
+            lambda children: st.one_of(
+                st.lists(children, max_size=4),
+                st.dictionaries(
+                    st.sampled_from(
+                        ["format", "commands", "files", "argv", "stdout", "exit", "path", "content"]
+                    ),
+                    children,
+                    max_size=4,
+                ),
+            ),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_capture_loader_returns_or_raises_capture_error(tmp_path: Path, manifest: bytes):
     (tmp_path / "capture.json").write_bytes(manifest)
     try:

@@ -27,10 +27,26 @@ def test_demo_snapshot_json_is_the_documented_shape():
     assert [i["name"] for i in data["interfaces"]] == sorted(by)
     e0 = by["e1000g0"]
     assert e0["group"] == "10g-failover" and e0["mac"] == "00:0c:29:84:3b:ce" and e0["ipmp"] is False
-    assert e0["families"] == ["ipv4"] and e0["media"] == "Ethernet" and e0["modules"] == ["arp", "ip", "e1000g"]
+    assert (
+        e0["families"] == ["ipv4"] and e0["media"] == "Ethernet" and e0["modules"] == ["arp", "ip", "e1000g"]
+    )
     assert e0["addresses"] == [
-        {"name": "e1000g0", "family": "ipv4", "address": "172.16.35.93", "prefixlen": 24,
-         "flags": ["UP", "BROADCAST", "RUNNING", "MULTICAST", "DEPRECATED", "IPv4", "NOFAILOVER", "FIXEDMTU"]}
+        {
+            "name": "e1000g0",
+            "family": "ipv4",
+            "address": "172.16.35.93",
+            "prefixlen": 24,
+            "flags": [
+                "UP",
+                "BROADCAST",
+                "RUNNING",
+                "MULTICAST",
+                "DEPRECATED",
+                "IPv4",
+                "NOFAILOVER",
+                "FIXEDMTU",
+            ],
+        }
     ]
     assert by["e1000g1"]["standby"] is True and by["ipmp0"]["ipmp"] is True
     groups = {g["name"]: g for g in data["groups"]}
@@ -49,21 +65,38 @@ def test_demo_snapshot_text_is_a_table():
 
 def test_capture_with_only_ifconfig(tmp_path: Path):
     (tmp_path / "ifconfig.out").write_text((DEMO / "ifconfig_-a.out").read_text())
-    (tmp_path / "capture.json").write_text(json.dumps({
-        "format": "ipmpd-capture/1",
-        "commands": [{"argv": ["ifconfig", "-a"], "stdout": "ifconfig.out"}],
-    }))
+    (tmp_path / "capture.json").write_text(
+        json.dumps(
+            {
+                "format": "ipmpd-capture/1",
+                "commands": [{"argv": ["ifconfig", "-a"], "stdout": "ifconfig.out"}],
+            }
+        )
+    )
     snap = gather(CaptureRunner(tmp_path), run_modlist=True)
     assert snap.host.platform == "unknown"
     e0 = snap.interface("e1000g0")
     assert e0 is not None and e0.mac == "00:0c:29:84:3b:ce" and e0.addresses[0].address == "172.16.35.93"
     assert {g.name: g.members for g in snap.groups} == {
-        "10g-failover": ("e1000g0", "e1000g1"), "itops0": ("e1000g2", "e1000g3")}
+        "10g-failover": ("e1000g0", "e1000g1"),
+        "itops0": ("e1000g2", "e1000g3"),
+    }
     assert snap.groups[0].state == "ok" and snap.groups[0].state_source == "flags"
     assert e0.media is None and e0.modules is None  # could not look: None, not empty
     failed = {s.name: s.error for s in snap.sources if not s.ok}
-    assert set(failed) == {"uname", "ipmp-groups", "ipmp-interfaces", "ipmp-targets", "links", "macs",
-                           "eeprom", "ipadm-if", "ipadm-addr", "modlist", "persistent"} - {"persistent"}
+    assert set(failed) == {
+        "uname",
+        "ipmp-groups",
+        "ipmp-interfaces",
+        "ipmp-targets",
+        "links",
+        "macs",
+        "eeprom",
+        "ipadm-if",
+        "ipadm-addr",
+        "modlist",
+        "persistent",
+    } - {"persistent"}
     assert all(reason == "command not found" for reason in failed.values())
     persistent = [s for s in snap.sources if s.name == "persistent"][0]
     assert persistent.ok  # /etc listed: no hostname files, which is an answer
@@ -74,8 +107,11 @@ def test_capture_with_only_ifconfig(tmp_path: Path):
 def test_one_broken_source_hides_nothing_else(demo_copy: Path):
     from helpers import edit_output
 
-    edit_output(demo_copy, ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"],
-                "this is not dladm output\n")
+    edit_output(
+        demo_copy,
+        ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"],
+        "this is not dladm output\n",
+    )
     snap = gather(CaptureRunner(demo_copy))
     macs = [s for s in snap.sources if s.name == "macs"][0]
     assert not macs.ok and "macs: line 1" in (macs.error or "")

@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 from helpers import sample, to_parsable
 
-from ipmpd.parsers import ParseError, dladm, eeprom, hostname, ifconfig, ipadm, ipmpstat, modlist
+from ipmpd.parsers import (
+    ParseError,
+    dladm,
+    eeprom,
+    hostname,
+    ifconfig,
+    ipadm,
+    ipmpstat,
+    modlist,
+    normalise_mac,
+    split_parsable,
+)
 from ipmpd.parsers import uname as uname_p
-from ipmpd.parsers import split_parsable, normalise_mac
 
 # ---------------------------------------------------------------- ofmt split
 
@@ -159,7 +169,10 @@ def test_modlist():
     with pytest.raises(ParseError):
         modlist.parse("1 ip\n0 arp\n")  # not ascending
     assert modlist.parse(sample("ifconfig-modlist__illumos-man-ifconfig8__1.txt")) == (
-        "arp", "ip", "firewall", "eri",
+        "arp",
+        "ip",
+        "firewall",
+        "eri",
     )
     assert modlist.parse(sample("ifconfig-modlist__illumos-man-ifconfig8__3.txt"))[2] == "ipqos"
     assert modlist.parse("\t0 arp\n\t1 ip\n\t2 hme\n") == ("arp", "ip", "hme")
@@ -204,13 +217,17 @@ def test_ipmpstat_interfaces():
         ipmpstat.parse_interfaces("net0:yes:ipmp0:-i-----:up:ok:ok\n")  # impossible per ipmpstat.c
     with pytest.raises(ParseError):
         ipmpstat.parse_interfaces("net0:yes:ipmp0:--mb--:up:ok:ok\n")  # 6 positions
-    rows = ipmpstat.parse_interfaces(to_parsable(sample("ipmpstat-i__solaris11-korean-check-ct-ttms-18__1.txt"), 7))
+    rows = ipmpstat.parse_interfaces(
+        to_parsable(sample("ipmpstat-i__solaris11-korean-check-ct-ttms-18__1.txt"), 7)
+    )
     standby = [r for r in rows if r.flags.startswith("is")][0]
     assert standby.standby and standby.inactive and not standby.active
     rows = ipmpstat.parse_interfaces(to_parsable(sample("ipmpstat-i__solaris11-react-notes__2.txt"), 7))
     assert [r.state for r in rows if r.interface == "vnic0"] == ["offline"]
     rows = ipmpstat.parse_interfaces(
-        to_parsable(sample("ipmpstat-i__nexentastor-eisscholle-collapsed__1.txt").replace(" e1000g", "\ne1000g"), 7)
+        to_parsable(
+            sample("ipmpstat-i__nexentastor-eisscholle-collapsed__1.txt").replace(" e1000g", "\ne1000g"), 7
+        )
     )
     assert [r.interface for r in rows] == ["e1000g1", "e1000g0"]
     assert ipmpstat.parse_interfaces("net0:yes:ipmp0:-------:<7>:ok:ok\n")[0].link == "unknown"
@@ -221,7 +238,9 @@ def test_ipmpstat_targets():
         ipmpstat.parse_targets("net0:sometimes:1.2.3.4:5.6.7.8\n")
     rows = ipmpstat.parse_targets(to_parsable(sample("ipmpstat-t__solaris11-borges-cookbook__1.txt"), 4))
     assert rows[3].targets == ("192.168.1.112", "192.168.1.188", "192.168.1.113")
-    rows = ipmpstat.parse_targets(to_parsable(sample("ipmpstat-nt__opensolaris-oracle-doc-819-6990__1.txt"), 4))
+    rows = ipmpstat.parse_targets(
+        to_parsable(sample("ipmpstat-nt__opensolaris-oracle-doc-819-6990__1.txt"), 4)
+    )
     assert any(r.mode == "disabled" and r.testaddr is None and r.targets == () for r in rows)
 
 
@@ -277,7 +296,9 @@ def test_ipadm_addr():
         ipadm.parse_addr(to_parsable(sample("ipadm-show-addr__solaris11-borges-cookbook__1.txt"), 4))
     text = "\n".join(
         f"{a}:{t}:{s}:U----:U--:{addr.replace(':', chr(92) + ':')}"
-        for a, t, s, addr in (line.split() for line in sample("ipadm-show-addr__omnios-guide__2.txt").splitlines()[1:])
+        for a, t, s, addr in (
+            line.split() for line in sample("ipadm-show-addr__omnios-guide__2.txt").splitlines()[1:]
+        )
     )
     rows = ipadm.parse_addr(text)
     assert rows[1].interface == "e1000g0" and rows[1].prefixlen == 24
