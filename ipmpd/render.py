@@ -158,7 +158,7 @@ def snapshot_text(snap: model.Snapshot) -> str:
             [
                 i.name + (" [ipmp]" if i.ipmp else ""),
                 i.group or "-",
-                interface_state(i) if (i.group or i.state) else "-",
+                interface_state(i) if (i.group or i.state) and not i.ipmp else "-",
                 i.mac,
                 i.media,
                 list(i.families),

@@ -390,3 +390,25 @@ def test_ignore_and_severity_override(demo_copy):
     assert rs[("10g-failover", "IPMP005")].status == "skipped"
     assert rs[("10g-failover", "IPMP005")].reason == "ignored in [checks] ignore"
     assert rs[("10g-failover", "IPMP013")].severity == "warning"
+
+
+@pytest.mark.parametrize("code", ["IPMP003", "IPMP007", "IPMP008", "IPMP011"])
+def test_unknown_when_ifconfig_does_not_answer(demo_copy, code):
+    edit_output(demo_copy, IFCONFIG, "", exit_status=1)
+    cfg = Config(groups=(GroupConfig("itops0", ("e1000g2", "e1000g3")),))
+    r = results(demo_copy, cfg)[("itops0", code)]
+    assert r.status == "unknown" and "ifconfig" in (r.reason or "")
+
+
+def test_unique_mac_survives_ifconfig_failing(demo_copy):
+    # One broken source hides nothing else: ipmpstat names the members, dladm their MACs.
+    edit_output(demo_copy, IFCONFIG, "", exit_status=1)
+    assert status(results(demo_copy), "itops0", "IPMP004") == "ok"
+
+
+def test_group_name_needs_no_source(demo_copy):
+    # The name is known from the configuration even when nothing on the host answers.
+    edit_output(demo_copy, IFCONFIG, None)
+    edit_output(demo_copy, GROUPS, None)
+    rs = results(demo_copy, Config(groups=(GroupConfig("itops0", ("e1000g2", "e1000g3")),)))
+    assert status(rs, "itops0", "IPMP001") == "ok"
