@@ -83,6 +83,13 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("checks", help="list every check with its What / Why / Fix")
     _add_format(p)
 
+    p = sub.add_parser("run", help="run the daemon: gather on a schedule, serve /metrics and /")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
+    g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
+    _add_config(p)
+    p.add_argument("--listen", metavar="ADDR:PORT", help="overrides [daemon] listen")
+
     p = sub.add_parser("capture", help="record this host's outputs for analysis elsewhere")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--no-modlist", action="store_true")
@@ -306,6 +313,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "checks":
         return cmd_checks(args)
+    if args.command == "run":
+        from ipmpd import daemon
+
+        return daemon.main(args)
     try:
         config = load_config(args.config)
     except ConfigError as e:

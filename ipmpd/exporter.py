@@ -1,0 +1,189 @@
+"""Prometheus metrics, built fresh from ``latest`` on every scrape.
+
+A custom collector: ``describe()`` returns nothing, so registering it runs
+no gather, and ``collect()`` reads one immutable ``Latest`` -- a finding that
+resolved is simply absent from the next scrape.  No hostname label anywhere
+(Prometheus adds ``instance``).  The metric names are the interface the
+dashboards and alert rules use.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterator
+from typing import Callable
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ipmpd import __version__
+from ipmpd.checks.base import STATUSES
+from ipmpd.render import interface_state
+from ipmpd.state import Latest
+
+GROUP_STATES = ("ok", "degraded", "failed", "unknown")
+INTERFACE_STATES = ("ok", "failed", "offline", "standby", "inactive", "unknown")
+LAST = " (from the last gather)"
+UNKNOWN = "unknown"
+
+
+class IpmpdCollector(Collector):
+    def __init__(self, latest: Callable[[], Latest]) -> None:
+        self._latest = latest
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        latest = self._latest()
+        yield from self._checks(latest)
+        yield from self._groups(latest)
+        yield from self._sources(latest)
+        yield from self._daemon(latest)
+
+    def _checks(self, latest: Latest) -> Iterator[Metric]:
+        result = GaugeMetricFamily(
+            "ipmpd_check_result",
+            "Result of each check for each group: 1 for the current result, 0 for the others" + LAST,
+            labels=["group", "check", "code", "severity", "result"],
+        )
+        for r in latest.results:
+            for status in STATUSES:
+                result.add_metric(
+                    [r.group, r.name, r.code, r.severity, status], 1.0 if r.status == status else 0.0
+                )
+        yield result
+        drift = GaugeMetricFamily(
+            "ipmpd_interface_drift",
+            "1 for each interface a current finding implicates; absent when clean" + LAST,
+            labels=["group", "interface", "check"],
+        )
+        seen: set[tuple[str, str, str]] = set()
+        for f in latest.findings:
+            for i in f.interfaces:
+                key = (f.group, i, f.name)
+                if key not in seen:
+                    seen.add(key)
+                    drift.add_metric(list(key), 1.0)
+        yield drift
+
+    def _groups(self, latest: Latest) -> Iterator[Metric]:
+        members = GaugeMetricFamily(
+            "ipmpd_group_members", "Interfaces in the IPMP group" + LAST, labels=["group"]
+        )
+        usable = GaugeMetricFamily(
+            "ipmpd_group_usable_members",
+            "Members that are neither failed nor offline" + LAST,
+            labels=["group"],
+        )
+        gstate = GaugeMetricFamily(
+            "ipmpd_group_state",
+            "IPMP group state: 1 for the current state, 0 for the others" + LAST,
+            labels=["group", "state"],
+        )
+        istate = GaugeMetricFamily(
+            "ipmpd_interface_state",
+            "Member interface state: 1 for the current state, 0 for the others" + LAST,
+            labels=["group", "interface", "state"],
+        )
+        info = GaugeMetricFamily(
+            "ipmpd_interface_info",
+            "Member interface facts as labels; 'unknown' where ipmpd could not look" + LAST,
+            labels=["group", "interface", "mac", "media", "modules", "families"],
+        )
+        snap = latest.snapshot
+        for g in snap.groups if snap else ():
+            members.add_metric([g.name], float(len(g.members)))
+            current = g.state if g.state in GROUP_STATES else UNKNOWN
+            for s in GROUP_STATES:
+                gstate.add_metric([g.name, s], 1.0 if s == current else 0.0)
+            ok = 0
+            for name in g.members:
+                i = snap.interface(name) if snap else None
+                state = interface_state(i) if i is not None else UNKNOWN
+                if state not in ("failed", "offline", UNKNOWN):
+                    ok += 1
+                for s in INTERFACE_STATES:
+                    istate.add_metric([g.name, name, s], 1.0 if s == state else 0.0)
+                if i is not None:
+                    info.add_metric(
+                        [
+                            g.name,
+                            name,
+                            i.mac or UNKNOWN,
+                            i.media or UNKNOWN,
+                            ",".join(i.modules) if i.modules is not None else UNKNOWN,
+                            ",".join(i.families) if i.families else UNKNOWN,
+                        ],
+                        1.0,
+                    )
+            usable.add_metric([g.name], float(ok))
+        yield members
+        yield usable
+        yield gstate
+        yield istate
+        yield info
+
+    def _sources(self, latest: Latest) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "ipmpd_source_up",
+            "1 if every run of the source answered and parsed, else 0" + LAST,
+            labels=["source"],
+        )
+        dur = GaugeMetricFamily(
+            "ipmpd_source_duration_seconds",
+            "Time the source's commands took, summed over its runs" + LAST,
+            labels=["source"],
+        )
+        by_name: dict[str, list[tuple[bool, float]]] = {}
+        for s in latest.snapshot.sources if latest.snapshot else ():
+            by_name.setdefault(s.name, []).append((s.ok, s.duration_seconds))
+        for name in sorted(by_name):
+            runs = by_name[name]
+            up.add_metric([name], 1.0 if all(ok for ok, _ in runs) else 0.0)
+            dur.add_metric([name], sum(d for _, d in runs))
+        yield up
+        yield dur
+
+    def _daemon(self, latest: Latest) -> Iterator[Metric]:
+        def gauge(name: str, doc: str, value: float | None) -> Iterator[Metric]:
+            g = GaugeMetricFamily(name, doc)
+            if value is not None:
+                g.add_metric([], value)
+            yield g
+
+        yield from gauge(
+            "ipmpd_last_gather_timestamp_seconds",
+            "Unix time the last gather finished, whatever its outcome",
+            latest.last_gather,
+        )
+        yield from gauge(
+            "ipmpd_last_gather_success_timestamp_seconds",
+            "Unix time of the last gather in which ifconfig -a answered",
+            latest.last_success,
+        )
+        yield from gauge(
+            "ipmpd_gather_duration_seconds",
+            "Duration of the last gather and check cycle",
+            latest.gather_duration,
+        )
+        yield from gauge(
+            "ipmpd_modlist_timestamp_seconds",
+            "Unix time the STREAMS module lists in use were taken",
+            latest.modules_taken_at,
+        )
+        yield from gauge(
+            "ipmpd_config_reload_success",
+            "1 if the last configuration load succeeded, 0 if it was rejected",
+            1.0 if latest.config_reload_success else 0.0,
+        )
+        yield from gauge(
+            "ipmpd_config_reload_timestamp_seconds",
+            "Unix time of the last configuration load attempt",
+            latest.config_reload_at,
+        )
+        build = GaugeMetricFamily(
+            "ipmpd_build_info", "ipmpd version and Python version", labels=["version", "python"]
+        )
+        build.add_metric([__version__, platform.python_version()], 1.0)
+        yield build

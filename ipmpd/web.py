@@ -1,0 +1,90 @@
+"""The landing page: groups, findings with remediation, and how old the data is.
+
+Every value is HTML-escaped: group and interface names are free text as far
+as this page is concerned.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+from ipmpd import __version__
+from ipmpd.render import interface_state
+from ipmpd.state import Latest
+
+
+def _e(value: object) -> str:
+    return html.escape("unknown" if value is None else str(value), quote=True)
+
+
+def _age(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "never"
+    return f"{max(0, int(now - ts))}s ago"
+
+
+def page(latest: Latest, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    snap = latest.snapshot
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>ipmpd</title>',
+        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
+        ".error{color:#b00}.warning{color:#a60}.info{color:#06c}code{background:#f4f4f4}</style>",
+        "</head><body>",
+        f"<h1>ipmpd {_e(__version__)}</h1>",
+        f"<p>Host {_e(snap.host.nodename if snap else None)} ({_e(snap.host.platform if snap else None)}). "
+        f"Last gather {_e(_age(latest.last_gather, now))}; last successful gather "
+        f"{_e(_age(latest.last_success, now))}; STREAMS module lists taken "
+        f"{_e(_age(latest.modules_taken_at, now))}. "
+        f'<a href="/metrics">/metrics</a></p>',
+    ]
+    if not latest.config_reload_success:
+        out.append(
+            '<p class="error">The last configuration reload was rejected; the previous '
+            "configuration is still in use.</p>"
+        )
+    if snap is None:
+        out.append("<p>No gather has completed yet.</p></body></html>")
+        return "\n".join(out)
+    out.append("<h2>Groups</h2><table><tr><th>group</th><th>state</th><th>members</th></tr>")
+    for g in snap.groups:
+        members = []
+        for name in g.members:
+            i = snap.interface(name)
+            members.append(f"{_e(name)} ({_e(interface_state(i) if i else None)})")
+        out.append(f"<tr><td>{_e(g.name)}</td><td>{_e(g.state)}</td><td>{', '.join(members)}</td></tr>")
+    out.append("</table>")
+    findings = latest.findings
+    out.append(f"<h2>Findings ({len(findings)})</h2>")
+    if not findings:
+        out.append("<p>None.</p>")
+    for f in findings:
+        out.append(
+            f'<div class="{_e(f.severity)}"><h3>{_e(f.severity.upper())} {_e(f.code)} {_e(f.name)} '
+            f"&mdash; group {_e(f.group)}</h3><p>{_e(f.message)}</p>"
+        )
+        if f.remediation:
+            out.append("<pre>" + "\n".join(_e(line) for line in f.remediation) + "</pre>")
+        out.append("</div>")
+    unknown = [r for r in latest.results if r.status in ("unknown", "skipped")]
+    if unknown:
+        out.append(
+            "<h2>Not checked</h2><table><tr><th>group</th><th>check</th><th>result</th><th>why</th></tr>"
+        )
+        for r in unknown:
+            out.append(
+                f"<tr><td>{_e(r.group)}</td><td>{_e(r.code)} {_e(r.name)}</td><td>{_e(r.status)}</td>"
+                f"<td>{_e(r.reason)}</td></tr>"
+            )
+        out.append("</table>")
+    failed = [s for s in snap.sources if not s.ok]
+    if failed:
+        out.append("<h2>Sources that did not answer</h2><ul>")
+        for s in failed:
+            out.append(f"<li>{_e(s.name)}: {_e(s.error)}</li>")
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out)
