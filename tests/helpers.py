@@ -114,3 +114,27 @@ def write_hostname_files(capture: Path, root: Path) -> None:
         target = root / f["path"].lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text((capture / f["content"]).read_text())
+
+
+def tool(name: str) -> str:
+    """Path of a real tool the suite depends on; tools/install-test-tools provides them."""
+    candidates = {
+        "promtool": REPO / ".tools" / "prometheus" / "usr" / "bin" / "promtool",
+        "prometheus": REPO / ".tools" / "prometheus" / "usr" / "bin" / "prometheus",
+        "node_exporter": REPO / ".tools" / "node-exporter" / "usr" / "bin" / "prometheus-node-exporter",
+    }
+    path = candidates.get(name)
+    if path is not None and path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} is not installed: run tools/install-test-tools (.ci/run does)")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

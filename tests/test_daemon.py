@@ -1,0 +1,169 @@
+"""``ipmpd run`` end to end, as a subprocess over fake executables on PATH."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from daemon_harness import Daemon, sample_value
+from helpers import edit_output, free_port, read_output, tool
+
+MODLIST_E1 = ["ifconfig", "e1000g1", "modlist"]
+DRIFT = 'ipmpd_interface_drift{check="module-order",group="10g-failover",interface="e1000g1"} 1.0'
+EVERY_METRIC = (
+    "ipmpd_check_result",
+    "ipmpd_interface_drift",
+    "ipmpd_group_members",
+    "ipmpd_group_usable_members",
+    "ipmpd_group_state",
+    "ipmpd_interface_state",
+    "ipmpd_interface_info",
+    "ipmpd_source_up",
+    "ipmpd_source_duration_seconds",
+    "ipmpd_last_gather_timestamp_seconds",
+    "ipmpd_last_gather_success_timestamp_seconds",
+    "ipmpd_gather_duration_seconds",
+    "ipmpd_modlist_timestamp_seconds",
+    "ipmpd_config_reload_success",
+    "ipmpd_config_reload_timestamp_seconds",
+    "ipmpd_build_info",
+)
+
+
+@pytest.fixture
+def daemon(tmp_path, demo_copy, fakebin):
+    d = Daemon(tmp_path, demo_copy, fakebin)
+    yield d
+    d.stop()
+
+
+def test_metrics_are_clean_complete_and_follow_drift(daemon):
+    text = daemon.wait_for(lambda t: DRIFT in t)
+    p = subprocess.run([tool("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    samples = [line for line in text.splitlines() if not line.startswith("#")]
+    for name in EVERY_METRIC:
+        assert any(line.startswith(name + "{") or line.startswith(name + " ") for line in samples), name
+    assert sample_value(text, 'ipmpd_group_members{group="10g-failover"}') == 2
+    assert sample_value(text, 'ipmpd_group_state{group="itops0",state="ok"}') == 1
+    assert sample_value(text, 'ipmpd_source_up{source="modlist"}') == 1
+    assert sample_value(text, "ipmpd_config_reload_success") == 1
+    assert abs(sample_value(text, "ipmpd_last_gather_success_timestamp_seconds") - time.time()) < 30
+
+    # The member's module list is put right: the drift goes away...
+    original = read_output(daemon.host, MODLIST_E1)
+    edit_output(daemon.host, MODLIST_E1, "0 arp\n1 ip\n2 e1000g\n")
+    daemon.wait_for(lambda t: DRIFT not in t and "ipmpd_interface_drift{" not in t)
+    # ...and comes back when the module is pushed again.
+    edit_output(daemon.host, MODLIST_E1, original)
+    daemon.wait_for(lambda t: DRIFT in t)
+    opened = daemon.events("finding.opened")
+    resolved = daemon.events("finding.resolved")
+    assert len(opened) == 2 and len(resolved) == 1
+    assert resolved[0]["check"] == "module-order" and resolved[0]["interfaces"] == ["e1000g1"]
+    assert daemon.events("gather.completed") and daemon.events("modlist.completed")
+    # the landing page shows the same
+    page = daemon.get("/")
+    assert "IPMP005 module-order" in page and "modremove firewall@2" in page
+
+
+def test_a_hanging_command_is_a_failed_source_not_a_stuck_daemon(tmp_path, demo_copy, fakebin):
+    edit_output(
+        demo_copy, ["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"], None, behaviour="hang"
+    )
+    d = Daemon(tmp_path, demo_copy, fakebin)
+    try:
+        text = d.wait_for(lambda t: 'ipmpd_source_up{source="ipmp-targets"} 0.0' in t)
+        first = sample_value(text, "ipmpd_last_gather_timestamp_seconds")
+        start = time.monotonic()
+        d.get()  # answers at once while a gather is waiting on the hung command
+        assert time.monotonic() - start < 1
+        later = d.wait_for(lambda t: sample_value(t, "ipmpd_last_gather_timestamp_seconds") > first)
+        assert 'ipmpd_source_up{source="ifconfig"} 1.0' in later  # the others are kept
+        assert d.events("source.failed")[0]["source"] == "ipmp-targets"
+        assert "timed out after 2s" in str(d.events("source.failed")[0]["error"])
+    finally:
+        d.stop()
+
+
+def test_sighup_with_broken_config_keeps_the_old_one(daemon):
+    daemon.wait_for(lambda t: "ipmpd_last_gather_timestamp_seconds " in t)
+    daemon.config.write_text(daemon.base_config + '\n[checks]\nignore = ["IPMP999"]\nbogus = 1\n')
+    daemon.signal(signal.SIGHUP)
+    text = daemon.wait_for(lambda t: "ipmpd_config_reload_success 0.0" in t)
+    rejected = daemon.events("config.rejected")
+    assert rejected and "checks.bogus: unknown key" in rejected[0]["problems"]
+    assert "ipmpd_build_info" in text  # still serving
+    page = daemon.get("/")
+    assert "last configuration reload was rejected" in page
+    daemon.config.write_text(daemon.base_config + '\n[checks]\nignore = ["module-order"]\n')
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for(lambda t: "ipmpd_config_reload_success 1.0" in t and DRIFT not in t)
+    assert daemon.events("config.reloaded")
+
+
+def test_sighup_storm_and_sigterm(daemon):
+    daemon.wait_for(lambda t: "ipmpd_last_gather_timestamp_seconds " in t)
+    for _ in range(100):
+        daemon.signal(signal.SIGHUP)
+        time.sleep(0.01)
+    daemon.get()  # still answering
+    time.sleep(0.5)
+    assert daemon.proc.poll() is None
+    assert 1 <= len(daemon.events("config.reloaded")) <= 100
+    start = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.proc.wait(5) == 0
+    assert time.monotonic() - start < 5
+
+
+def test_bad_config_at_start_exits_96(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[daemon]\ninterval = "often"\n')
+    p = subprocess.run(
+        [sys.executable, "-m", "ipmpd", "run", "--demo", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert p.returncode == 96
+    assert f"{cfg}: daemon.interval: 'often' is not a duration" in p.stderr
+
+
+def test_taken_port_exits_95(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = subprocess.run(
+            [sys.executable, "-m", "ipmpd", "run", "--demo", "--listen", f"127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert p.returncode == 95
+    assert f"cannot listen on 127.0.0.1:{port}" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_demo_mode_serves(tmp_path: Path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipmpd", "run", "--demo", "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        while line.startswith("{"):
+            line = proc.stderr.readline() if proc.stderr else ""
+        assert line.strip() == f"ipmpd: serving http://127.0.0.1:{port}/metrics and http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        assert proc.wait(5) == 0

@@ -1,0 +1,96 @@
+"""smf/ipmpd.xml against the illumos SMF DTD, plus what the DTD cannot see."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).parent.parent
+MANIFEST = REPO / "smf" / "ipmpd.xml"
+METHOD = REPO / "smf" / "ipmpd"
+DTD_CANDIDATES = [
+    REPO.parent / "shared" / "smf" / "service_bundle.dtd.1",
+    Path("/usr/share/lib/xml/dtd/service_bundle.dtd.1"),  # on a Solaris or illumos host
+]
+DOCTYPE = '<!DOCTYPE service_bundle SYSTEM "/usr/share/lib/xml/dtd/service_bundle.dtd.1">'
+
+
+def dtd() -> Path:
+    for p in DTD_CANDIDATES:
+        if p.exists():
+            return p
+    raise FileNotFoundError("service_bundle.dtd.1 not found beside the project (../shared/smf/)")
+
+
+def test_manifest_validates_against_the_dtd():
+    p = subprocess.run(
+        ["xmllint", "--noout", "--dtdvalid", str(dtd()), str(MANIFEST)], capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stderr
+
+
+def test_broken_manifest_is_caught(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text(MANIFEST.read_text().replace('timeout_seconds="30"/>', "/>", 1))
+    p = subprocess.run(
+        ["xmllint", "--noout", "--dtdvalid", str(dtd()), str(bad)], capture_output=True, text=True
+    )
+    assert p.returncode == 3 and "timeout_seconds" in p.stderr
+
+
+def test_doctype_is_exactly_what_svccfg_accepts():
+    assert MANIFEST.read_text().splitlines()[1] == DOCTYPE
+
+
+def properties() -> set[str]:
+    root = ET.parse(MANIFEST).getroot()  # noqa: S314 - our own file
+    out = set()
+    for pg in root.iter("property_group"):
+        for pv in pg.iter("propval"):
+            out.add(f"{pg.get('name')}/{pv.get('name')}")
+    return out
+
+
+def test_every_property_the_method_reads_is_defined():
+    defined = properties()
+    root = ET.parse(MANIFEST).getroot()  # noqa: S314
+    tokens = set()
+    for m in root.iter("exec_method"):
+        tokens |= set(re.findall(r"%\{([^}]+)\}", m.get("exec", "")))
+    script = METHOD.read_text()
+    read = set(re.findall(r"getprop (\S+/\S+)`", script)) | set(re.findall(r"svcprop -p (\S+/\S+)", script))
+    assert read == {"config/ipmpd", "config/file", "config/listen"}
+    assert (tokens | read) <= defined, (tokens | read) - defined
+    # and every template prop_pattern names a defined property
+    for pat in root.iter("pg_pattern"):
+        for prop in pat.iter("prop_pattern"):
+            assert f"{pat.get('name')}/{prop.get('name')}" in defined
+
+
+def test_methods_duration_and_identity():
+    root = ET.parse(MANIFEST).getroot()  # noqa: S314
+    service = root.find("service")
+    assert service is not None and service.get("name") == "network/ipmpd"
+    methods = {m.get("name"): m.get("exec") for m in root.iter("exec_method")}
+    assert methods == {"start": "/lib/svc/method/ipmpd start", "stop": ":kill", "refresh": ":kill -HUP"}
+    assert all(m.get("timeout_seconds", "").isdigit() for m in root.iter("exec_method"))
+    assert "startd/duration" in properties()
+    duration = [pv for pg in root.iter("property_group") if pg.get("name") == "startd" for pv in pg]
+    assert duration[0].get("value") == "child"
+    deps = {d.get("name"): [f.get("value") for f in d] for d in root.iter("dependency")}
+    assert deps == {
+        "network": ["svc:/milestone/network:default"],
+        "filesystem-local": ["svc:/system/filesystem/local:default"],
+    }
+    cred = next(root.iter("method_credential"))
+    assert cred.get("user") == "ipmpd"
+    privs = cred.get("privileges", "").split(",")
+    assert "basic" in privs and "sys_net_config" not in privs and "all" not in privs
+    assert root.find("service/template/common_name") is not None
+
+
+def test_method_script_is_valid_sh():
+    p = subprocess.run(["sh", "-n", str(METHOD)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
