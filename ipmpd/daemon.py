@@ -68,7 +68,12 @@ class Daemon:
         self.config = config
         self.runner = runner
         self.config_path = config_path
-        self.latest = Latest(config_reload_at=time.time(), config_path=config_path)
+        self.latest = Latest(
+            config_reload_at=time.time(),
+            config_path=config_path,
+            interval=config.daemon.interval,
+            modlist_interval=config.daemon.modlist_interval,
+        )
         self.modules: Optional[Modules] = None
         self._cycle_lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -249,7 +254,12 @@ class Daemon:
             for k in ("listen", "tls_cert_file", "tls_key_file")
             if getattr(old.daemon, k) != getattr(new.daemon, k)
         ]
-        self._swap(config_reload_success=True, config_reload_at=time.time())
+        self._swap(
+            config_reload_success=True,
+            config_reload_at=time.time(),
+            interval=new.daemon.interval,
+            modlist_interval=new.daemon.modlist_interval,
+        )
         log.info("config.reloaded", path=path, needs_restart=restart)
         self.scheduler.modify_job("gather", next_run_time=datetime.datetime.now(datetime.timezone.utc))
 

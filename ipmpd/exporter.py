@@ -53,6 +53,16 @@ class IpmpdCollector(Collector):
                     [r.group, r.name, r.code, r.severity, status], 1.0 if r.status == status else 0.0
                 )
         yield result
+        reason = GaugeMetricFamily(
+            "ipmpd_check_reason",
+            "1 for each check that is unknown or skipped, with why (a source that did not answer, "
+            "or the configuration)" + LAST,
+            labels=["group", "check", "code", "result", "reason"],
+        )
+        for r in latest.results:
+            if r.status in ("unknown", "skipped"):
+                reason.add_metric([r.group, r.name, r.code, r.status, r.reason or ""], 1.0)
+        yield reason
         drift = GaugeMetricFamily(
             "ipmpd_interface_drift",
             "1 for each interface a current finding implicates; absent when clean" + LAST,
@@ -66,6 +76,26 @@ class IpmpdCollector(Collector):
                     seen.add(key)
                     drift.add_metric(list(key), 1.0)
         yield drift
+        finding = GaugeMetricFamily(
+            "ipmpd_finding",
+            "1 for each current finding, with what an alert needs to say: the implicated "
+            "interfaces, the message and the remediation commands" + LAST,
+            labels=["group", "check", "code", "severity", "interfaces", "message", "remediation"],
+        )
+        for f in latest.findings:
+            finding.add_metric(
+                [
+                    f.group,
+                    f.name,
+                    f.code,
+                    f.severity,
+                    ",".join(f.interfaces),
+                    f.message,
+                    "; ".join(f.remediation),
+                ],
+                1.0,
+            )
+        yield finding
 
     def _groups(self, latest: Latest) -> Iterator[Metric]:
         members = GaugeMetricFamily(
@@ -166,6 +196,16 @@ class IpmpdCollector(Collector):
             "ipmpd_gather_duration_seconds",
             "Duration of the last gather and check cycle",
             latest.gather_duration,
+        )
+        yield from gauge(
+            "ipmpd_gather_interval_seconds",
+            "The configured gather interval ([daemon] interval)",
+            latest.interval,
+        )
+        yield from gauge(
+            "ipmpd_modlist_interval_seconds",
+            "The configured STREAMS module list interval ([daemon] modlist_interval); 0 when disabled",
+            latest.modlist_interval,
         )
         yield from gauge(
             "ipmpd_modlist_timestamp_seconds",

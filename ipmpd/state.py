@@ -25,6 +25,8 @@ class Latest:
     config_reload_success: bool = True
     config_reload_at: Optional[float] = None
     config_path: Optional[str] = None
+    interval: Optional[float] = None  # [daemon] interval in force
+    modlist_interval: Optional[float] = None  # [daemon] modlist_interval in force (0: disabled)
 
     @property
     def findings(self) -> list[Finding]:

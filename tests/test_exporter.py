@@ -49,6 +49,8 @@ def demo_latest() -> Latest:
         modules_taken_at=T0,
         config_reload_success=True,
         config_reload_at=T0,
+        interval=60.0,
+        modlist_interval=3600.0,
     )
 
 

@@ -1,0 +1,184 @@
+"""Alert rules, Grafana provisioning and the dashboard, checked with real tools."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+import yaml
+from daemon_harness import Daemon
+from helpers import REPO, tool
+from prometheus_client.parser import text_string_to_metric_families
+from promql_refs import references, selectors, variable_query
+
+RULES = REPO / "grafana" / "alerts" / "ipmpd-rules.yml"
+RULE_TESTS = REPO / "tests" / "rules" / "ipmpd-rules.test.yml"
+DASHBOARD = REPO / "grafana" / "dashboards" / "ipmpd.json"
+ALERTING = REPO / "grafana" / "provisioning" / "alerting" / "ipmpd.yaml"
+SCHEMAS = REPO / "tests" / "schemas"
+RUNBOOK = REPO / "docs" / "runbook.md"
+# Series Prometheus itself adds to every target, and the labels it attaches.
+PROMETHEUS_SERIES = {"up"}
+PROMETHEUS_LABELS = {"instance", "job"}
+
+
+def rules() -> list[dict]:
+    return [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+
+
+def dashboard_exprs() -> list[str]:
+    d = json.loads(DASHBOARD.read_text())
+    out = []
+    for p in d["panels"]:
+        for t in p.get("targets", []):
+            out.append(t["expr"])
+    return out
+
+
+def test_promtool_check_rules():
+    p = subprocess.run([tool("promtool"), "check", "rules", str(RULES)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"SUCCESS: {len(rules())} rules found" in p.stdout
+
+
+def test_promtool_unit_tests_cover_every_alert():
+    p = subprocess.run([tool("promtool"), "test", "rules", str(RULE_TESTS)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    tested = set(re.findall(r"alertname: (\w+)", RULE_TESTS.read_text()))
+    assert tested == {r["alert"] for r in rules()}
+
+
+def test_promtool_unit_tests_can_fail(tmp_path):
+    (tmp_path / "alerts").mkdir()
+    broken = RULES.read_text().replace('check="module-order"', 'check="module-order-typo"')
+    (tmp_path / "alerts" / "ipmpd-rules.yml").write_text(broken)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "t.yml").write_text(
+        RULE_TESTS.read_text().replace("../../grafana/alerts/ipmpd-rules.yml", "../alerts/ipmpd-rules.yml")
+    )
+    p = subprocess.run(
+        [tool("promtool"), "test", "rules", str(tmp_path / "tests" / "t.yml")], capture_output=True, text=True
+    )
+    assert p.returncode == 1 and "IpmpdModuleOrderMismatch" in p.stdout + p.stderr
+
+
+def test_every_alert_has_summary_description_and_a_runbook_section():
+    sections = {
+        line[3:].strip().lower() for line in RUNBOOK.read_text().splitlines() if line.startswith("## ")
+    }
+    for r in rules():
+        a = r["annotations"]
+        assert a["summary"] and a["description"], r["alert"]
+        path, _, anchor = a["runbook_url"].partition("#")
+        assert path == "docs/runbook.md" and anchor == r["alert"].lower(), r["alert"]
+        assert anchor in sections, f"docs/runbook.md has no section for {r['alert']}"
+
+
+def test_generated_files_are_current():
+    p = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "gen_grafana.py"), "--check"], capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_dashboard_validates_against_grafana_schema():
+    schema = json.loads((SCHEMAS / "dashboard.jsonschema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    dashboard = json.loads(DASHBOARD.read_text())
+    errors = [
+        jsonschema.exceptions.best_match(e.context or [e]).message for e in validator.iter_errors(dashboard)
+    ]
+    assert errors == []
+    broken = json.loads(DASHBOARD.read_text())
+    broken["refresh"] = 30
+    broken["panels"][1]["gridPos"]["w"] = "wide"
+    del broken["panels"][2]["type"]
+    assert len(list(validator.iter_errors(broken))) == 3
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    assert variables == {"DS_PROMETHEUS", "instance", "group"}
+    uses = json.dumps(dashboard["panels"])
+    assert "${DS_PROMETHEUS}" in uses and "$instance" in uses and "$group" in uses
+
+
+def test_grafana_alerting_provisioning_shape():
+    schema = json.loads((SCHEMAS / "alerting-provisioning.schema.json").read_text())
+    data = yaml.safe_load(ALERTING.read_text())
+    jsonschema.validate(data, schema)
+    provisioned = {}
+    for g in data["groups"]:
+        for r in g["rules"]:
+            assert r["condition"] in {q["refId"] for q in r["data"]}
+            provisioned[r["title"]] = r
+    assert set(provisioned) == {r["alert"] for r in rules()}
+    for r in rules():
+        g = provisioned[r["alert"]]
+        assert g["data"][0]["model"]["expr"] == " ".join(r["expr"].split())
+        assert g["annotations"] == r["annotations"] and g["labels"] == r["labels"]
+        assert g["for"] == r["for"]
+    bad = yaml.safe_load(ALERTING.read_text())
+    bad["groups"][0]["rules"][0]["execErrState"] = "Errorr"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+@pytest.fixture(scope="module")
+def live_scrape(tmp_path_factory):
+    """A real /metrics from ipmpd run over the demo host, once its module lists are in."""
+    from helpers import copy_demo, make_fakebin
+
+    tmp = tmp_path_factory.mktemp("scrape")
+    d = Daemon(tmp, copy_demo(tmp / "host"), make_fakebin(tmp / "bin"))
+    try:
+        text = d.wait_for(lambda t: "ipmpd_finding{" in t and "ipmpd_check_reason{" in t)
+    finally:
+        d.stop()
+    names: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            names.setdefault(s.name, set()).update(s.labels)
+    return names
+
+
+def all_exprs() -> list[tuple[str, str]]:
+    out = [(f"rule {r['alert']}", r["expr"]) for r in rules()]
+    data = yaml.safe_load(ALERTING.read_text())
+    out += [
+        (f"provisioned {r['title']}", r["data"][0]["model"]["expr"])
+        for g in data["groups"]
+        for r in g["rules"]
+    ]
+    out += [(f"dashboard panel {i}", e) for i, e in enumerate(dashboard_exprs())]
+    d = json.loads(DASHBOARD.read_text())
+    for v in d["templating"]["list"]:
+        if v["type"] == "query":
+            selector, label = variable_query(v["query"])
+            out.append((f"variable {v['name']}", f"count by ({label}) ({selector})"))
+    return out
+
+
+def test_every_promql_expression_parses_and_uses_only_exported_names(live_scrape):
+    exported = set(live_scrape)
+    exported_labels = set().union(*live_scrape.values()) | PROMETHEUS_LABELS
+    assert "ipmpd_finding" in exported and "ipmpd_check_reason" in exported
+    for where, expr in all_exprs():
+        names, labels = references(expr)  # raises if it does not parse
+        unknown = names - exported - PROMETHEUS_SERIES
+        assert not unknown, f"{where}: {sorted(unknown)} are not in ipmpd's /metrics"
+        bad_labels = labels - exported_labels
+        assert not bad_labels, f"{where}: labels {sorted(bad_labels)} are not exported"
+        for name, matched in selectors(expr):
+            if name in PROMETHEUS_SERIES:
+                continue
+            missing = matched - live_scrape[name] - PROMETHEUS_LABELS
+            assert not missing, f"{where}: {name} has no label {sorted(missing)}"
+    with pytest.raises(ValueError):
+        references("sum(ipmpd_finding")
+
+
+def test_reference_checker_catches_a_wrong_name(live_scrape):
+    names, _ = references('ipmpd_group_sate{state="ok"} == 1')
+    assert names - set(live_scrape) == {"ipmpd_group_sate"}
