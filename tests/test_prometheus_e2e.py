@@ -14,7 +14,6 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
@@ -70,7 +69,8 @@ def stack(tmp_path_factory):
     cfg.write_text(f'[daemon]\ninterval = "2s"\nmodlist_interval = "5s"\nlisten = "127.0.0.1:{ipmpd_port}"\n')
     ipmpd = subprocess.Popen(
         [sys.executable, "-m", "ipmpd", "run", "--demo", "--config", str(cfg)],
-        stdout=subprocess.DEVNULL, stderr=(tmp / "ipmpd.log").open("w"),
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "ipmpd.log").open("w"),
     )
     # A test-only copy of the rules with every `for:` at 0s, so alerts fire
     # within seconds (toolchain notes, section C).
@@ -98,13 +98,17 @@ def stack(tmp_path_factory):
             f"--web.listen-address=127.0.0.1:{prom_port}",
             "--log.level=warn",
         ],
-        stdout=subprocess.DEVNULL, stderr=(tmp / "prometheus.log").open("w"),
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "prometheus.log").open("w"),
     )
     base = f"http://127.0.0.1:{prom_port}"
     try:
         instance = f"127.0.0.1:{ipmpd_port}"
-        wait(lambda: api(base, "/api/v1/query", query='ipmpd_finding{check="module-order"}')["result"], 60,
-             "the first scrape with the module-order finding")
+        wait(
+            lambda: api(base, "/api/v1/query", query='ipmpd_finding{check="module-order"}')["result"],
+            60,
+            "the first scrape with the module-order finding",
+        )
         yield base, instance
     finally:
         for p in (prom, ipmpd):
@@ -121,10 +125,16 @@ def alerts(base: str) -> dict[str, str]:
 
 def test_planted_violation_fires_and_healthy_alerts_stay_inactive(stack):
     base, _ = stack
-    firing = wait(lambda: alerts(base).get("IpmpdModuleOrderMismatch") == "firing" and alerts(base), 60,
-                  "IpmpdModuleOrderMismatch to fire")
-    labels = next(a["labels"] for a in api(base, "/api/v1/alerts")["alerts"]
-                  if a["labels"]["alertname"] == "IpmpdModuleOrderMismatch")
+    firing = wait(
+        lambda: alerts(base).get("IpmpdModuleOrderMismatch") == "firing" and alerts(base),
+        60,
+        "IpmpdModuleOrderMismatch to fire",
+    )
+    labels = next(
+        a["labels"]
+        for a in api(base, "/api/v1/alerts")["alerts"]
+        if a["labels"]["alertname"] == "IpmpdModuleOrderMismatch"
+    )
     assert labels["group"] == "10g-failover" and labels["interfaces"] == "e1000g1"
     assert labels["remediation"] == "ifconfig e1000g1 modremove firewall@2"
     for _ in range(3):  # and they stay inactive over several evaluations
@@ -149,7 +159,9 @@ def test_every_dashboard_query_returns_data(stack):
     assert empty == []
     for v in dashboard["templating"]["list"]:
         if v["type"] == "query":
-            selector = v["query"][len("label_values(") : v["query"].rindex(",")].replace("$instance", instance)
+            selector = v["query"][len("label_values(") : v["query"].rindex(",")].replace(
+                "$instance", instance
+            )
             assert api(base, "/api/v1/series", **{"match[]": selector})
 
 
@@ -169,8 +181,14 @@ def test_overview_picture_is_drawn_from_prometheus(stack):
         m = r["metric"]
         grid[groups.index(m["group"])][checks.index((m["code"], m["check"]))] = colour[m["result"]]
     end = time.time()
-    usable = api(base, "/api/v1/query_range", query=f'ipmpd_group_usable_members{{instance="{instance}"}}',
-                 start=str(end - 60), end=str(end), step="1")["result"]
+    usable = api(
+        base,
+        "/api/v1/query_range",
+        query=f'ipmpd_group_usable_members{{instance="{instance}"}}',
+        start=str(end - 60),
+        end=str(end),
+        step="1",
+    )["result"]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), gridspec_kw={"height_ratios": [1.2, 1]})
     cmap = matplotlib.colors.ListedColormap(["#4caf50", "#9e9e9e", "#ffb300", "#e53935"])
     ax1.imshow(grid, cmap=cmap, vmin=0, vmax=3, aspect="auto")
