@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import gzip
 import os
 import signal
 import socket
@@ -29,7 +30,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ipmpd import web
 from ipmpd.checks import evaluate
@@ -268,12 +269,35 @@ class Daemon:
     def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(IpmpdCollector(self.get_latest))
-        metrics = make_wsgi_app(registry)
+        # The collector builds fresh families from ``latest``; since ``latest``
+        # is immutable, the exposition is rendered once per cycle and reused
+        # by every scrape until the next swap (and gzipped once, for clients
+        # that ask for it).
+        cache: dict[str, Any] = {"latest": None}
+        cache_lock = threading.Lock()
+
+        def exposition() -> tuple[bytes, bytes]:
+            latest = self.latest
+            with cache_lock:
+                if cache["latest"] is not latest:
+                    body = generate_latest(registry)
+                    cache.update(latest=latest, body=body, gz=gzip.compress(body, compresslevel=5))
+                return cache["body"], cache["gz"]
+
+        def metrics(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            body, gz = exposition()
+            headers = [("Content-Type", CONTENT_TYPE_LATEST)]
+            if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+                body = gz
+                headers.append(("Content-Encoding", "gzip"))
+            headers.append(("Content-Length", str(len(body))))
+            start_response("200 OK", headers)
+            return [body]
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             path = environ.get("PATH_INFO", "/")
             if path == "/metrics":
-                return metrics(environ, start_response)  # type: ignore[no-any-return]
+                return metrics(environ, start_response)
             if path == "/":
                 body = web.page(self.get_latest()).encode("utf-8")
                 start_response(

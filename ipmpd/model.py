@@ -90,9 +90,29 @@ class Persistent:
     interfaces: tuple[PersistentInterface, ...]
     # /etc/hostname.IF:N files that set ``group`` on a logical interface
     logical_groups: tuple[tuple[str, str], ...] = ()
+    _by_name: dict[str, tuple[PersistentInterface, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _by_group: dict[str, tuple[PersistentInterface, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[PersistentInterface]] = {}
+        by_group: dict[str, list[PersistentInterface]] = {}
+        for p in self.interfaces:
+            by_name.setdefault(p.name, []).append(p)
+            if p.group is not None:
+                by_group.setdefault(p.group, []).append(p)
+        self._by_name.update({k: tuple(v) for k, v in by_name.items()})
+        self._by_group.update({k: tuple(v) for k, v in by_group.items()})
+
+    def in_group(self, group: str) -> tuple[PersistentInterface, ...]:
+        """Persistent entries that name ``group``."""
+        return self._by_group.get(group, ())
 
     def get(self, name: str) -> tuple[PersistentInterface, ...]:
-        return tuple(p for p in self.interfaces if p.name == name)
+        return self._by_name.get(name, ())
 
 
 @dataclass(frozen=True)
@@ -112,9 +132,13 @@ class Modules:
     by_interface: tuple[tuple[str, Optional[tuple[str, ...]]], ...]
     sources: tuple[SourceStatus, ...]
     taken_at: float
+    _index: dict[str, Optional[tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update(self.by_interface)
 
     def get(self, name: str) -> Optional[tuple[str, ...]]:
-        return dict(self.by_interface).get(name)
+        return self._index.get(name)
 
 
 @dataclass(frozen=True)
@@ -127,26 +151,32 @@ class Snapshot:
     sources: tuple[SourceStatus, ...]
     taken_at: float
     modules_taken_at: Optional[float] = None
+    # Indexes built once; lookups are made per group and per check.
     _by_name: dict[str, Interface] = field(default_factory=dict, compare=False, repr=False)
+    _groups: dict[str, Group] = field(default_factory=dict, compare=False, repr=False)
+    _runs: dict[str, list[SourceStatus]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({i.name: i for i in self.interfaces})
+        self._groups.update({g.name: g for g in self.groups})
+        for s in self.sources:
+            self._runs.setdefault(s.name, []).append(s)
 
     def interface(self, name: str) -> Optional[Interface]:
         return self._by_name.get(name)
 
     def group(self, name: str) -> Optional[Group]:
-        for g in self.groups:
-            if g.name == name:
-                return g
-        return None
+        return self._groups.get(name)
+
+    def runs(self, name: str) -> list[SourceStatus]:
+        return self._runs.get(name, [])
 
     def source_ok(self, name: str) -> Optional[bool]:
         """True if every run of the source succeeded, False if one failed, None if not run."""
-        runs = [s for s in self.sources if s.name == name]
+        runs = self.runs(name)
         if not runs:
             return None
         return all(s.ok for s in runs)
 
     def source_errors(self, name: str) -> list[str]:
-        return [f"{s.error}" for s in self.sources if s.name == name and not s.ok]
+        return [f"{s.error}" for s in self.runs(name) if not s.ok]

@@ -35,7 +35,7 @@ def modules_unknown(ctx: Context, members: list[model.Interface]) -> Optional[Un
     missing = [m.name for m in members if m.modules is None]
     if not missing:
         return None
-    runs = [s for s in ctx.snapshot.sources if s.name == "modlist"]
+    runs = ctx.snapshot.runs("modlist")
     if not runs:
         why = "ifconfig modlist has not run (disabled, or not yet due)"
     else:

@@ -81,8 +81,8 @@ def check(ctx: Context) -> Outcome:
                 )
             )
     if files:
-        for p in persistent.interfaces:
-            if p.group == ctx.group_name and not p.ipmp and p.name not in ctx.group.members:
+        for p in persistent.in_group(ctx.group_name):
+            if not p.ipmp and p.name not in ctx.group.members:
                 issues.append(
                     Issue(
                         (p.name,),
