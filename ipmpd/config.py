@@ -256,6 +256,8 @@ def _groups(v: _Validator, raw: Any) -> tuple[GroupConfig, ...]:
         if not isinstance(name, str) or not name:
             v.err(f"{key}.name", "must be a non-empty string")
             name = None
+        elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+            v.err(f"{key}.name", "control characters are not allowed")
         elif len(name) >= LIFGRNAMSIZ:
             v.err(f"{key}.name", f"longer than {LIFGRNAMSIZ - 1} characters (LIFGRNAMSIZ)")
         elif name in seen:

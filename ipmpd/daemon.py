@@ -177,7 +177,8 @@ class Daemon:
                     if i is None or not i.ipmp:
                         names.add(m)
             for gc in self.config.groups:
-                names.update(gc.interfaces)
+                # configured members, where they are plumbed (a missing one is IPMP011's to report)
+                names.update(i for i in gc.interfaces if snap is not None and snap.interface(i) is not None)
             start = time.monotonic()
             self.modules = gather_modules(self.runner, names, self.config.daemon.command_timeout)
             duration = time.monotonic() - start
@@ -262,7 +263,8 @@ class Daemon:
             modlist_interval=new.daemon.modlist_interval,
         )
         log.info("config.reloaded", path=path, needs_restart=restart)
-        self.scheduler.modify_job("gather", next_run_time=datetime.datetime.now(datetime.timezone.utc))
+        if self.scheduler.get_job("gather") is not None:
+            self.scheduler.modify_job("gather", next_run_time=datetime.datetime.now(datetime.timezone.utc))
 
     # ---------------------------------------------------------------- HTTP
 

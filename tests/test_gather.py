@@ -159,3 +159,33 @@ def test_capture_command_writes_a_replayable_directory(tmp_path: Path, fakebin: 
     assert no_modlist.returncode == 0
     manifest = json.loads((tmp_path / "out2" / "capture.json").read_text())
     assert not any(c["argv"][-1] == "modlist" for c in manifest["commands"])
+
+
+class _HupOnce:
+    """A runner whose first run is killed by SIGHUP, as SMF's `:kill -HUP` does to the contract."""
+
+    def __init__(self, signal_number: int) -> None:
+        self.calls = 0
+        self.signal_number = signal_number
+
+    def run(self, argv, timeout=10.0):
+        from ipmpd.sources import CommandResult
+
+        self.calls += 1
+        if self.calls == 1:
+            return CommandResult(
+                tuple(argv), "", "", -self.signal_number, 0.0, "killed by signal", self.signal_number
+            )
+        return CommandResult(tuple(argv), "0 arp\n1 ip\n2 e1000g\n", "", 0, 0.0)
+
+
+def test_a_child_killed_by_sighup_is_retried_not_reported():
+    from ipmpd.gather import run_source
+    from ipmpd.parsers import modlist
+
+    runner = _HupOnce(1)
+    value, status = run_source(runner, "modlist", ("ifconfig", "e1000g0", "modlist"), modlist.parse)
+    assert runner.calls == 2 and status.ok and value == ("arp", "ip", "e1000g")
+    runner = _HupOnce(9)  # any other signal is a failure, reported
+    value, status = run_source(runner, "modlist", ("ifconfig", "e1000g0", "modlist"), modlist.parse)
+    assert runner.calls == 1 and not status.ok and value is None
