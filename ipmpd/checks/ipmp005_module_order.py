@@ -22,7 +22,7 @@ Fix:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Optional
+from typing import Optional, Union
 
 from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
@@ -44,6 +44,15 @@ def modules_unknown(ctx: Context, members: list[model.Interface]) -> Optional[Un
     return Unknown(f"STREAMS modules of {', '.join(missing)} unknown: {why}")
 
 
+def members_with_modules(ctx: Context) -> Union[list[model.Interface], Unknown]:
+    """The members, or Unknown when any member's module list is missing."""
+    members = ctx.members()
+    if isinstance(members, Unknown):
+        return members
+    unknown = modules_unknown(ctx, members)
+    return unknown if unknown is not None else members
+
+
 def reference(ctx: Context, members: list[model.Interface]) -> tuple[str, ...]:
     gc = ctx.group_config
     if gc is not None and gc.modules is not None:
@@ -63,12 +72,9 @@ def _strip_driver(ref: tuple[str, ...], driver: str) -> list[str]:
 
 
 def check(ctx: Context) -> Outcome:
-    members = ctx.members()
+    members = members_with_modules(ctx)
     if isinstance(members, Unknown):
         return members
-    unknown = modules_unknown(ctx, members)
-    if unknown is not None:
-        return unknown
     ref = reference(ctx, members)
     issues = []
     for m in members:

@@ -19,18 +19,15 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
-from ipmpd.checks.ipmp005_module_order import modules_unknown
+from ipmpd.checks.ipmp005_module_order import members_with_modules
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP006", "stateful-module", "warning", 4, ()
 
 
 def check(ctx: Context) -> Outcome:
-    members = ctx.members()
+    members = members_with_modules(ctx)
     if isinstance(members, Unknown):
         return members
-    unknown = modules_unknown(ctx, members)
-    if unknown is not None:
-        return unknown
     stateful = set(ctx.config.checks.stateful_modules)
     issues = []
     for m in members:

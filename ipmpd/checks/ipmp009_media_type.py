@@ -15,19 +15,29 @@ Fix:
 from __future__ import annotations
 
 from collections import Counter
+from typing import Union
 
+from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP009", "media-type", "error", 7, ("links",)
 
 
-def check(ctx: Context) -> Outcome:
+def members_with_media(ctx: Context) -> Union[list[model.Interface], Unknown]:
+    """The members, or Unknown when any member's media type is missing."""
     members = ctx.members()
     if isinstance(members, Unknown):
         return members
     missing = [m.name for m in members if m.media is None]
     if missing:
         return Unknown(f"media type of {', '.join(missing)} unknown (dladm show-phys has no row)")
+    return members
+
+
+def check(ctx: Context) -> Outcome:
+    members = members_with_media(ctx)
+    if isinstance(members, Unknown):
+        return members
     counts = Counter(m.media for m in members)
     if len(counts) <= 1:
         return []

@@ -17,18 +17,16 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.ipmp009_media_type import members_with_media
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP010", "atm-lane", "error", 8, ("links",)
 ATM_MEDIA = ("ATM", "ATM(ClassicIP)")
 
 
 def check(ctx: Context) -> Outcome:
-    members = ctx.members()
+    members = members_with_media(ctx)
     if isinstance(members, Unknown):
         return members
-    missing = [m.name for m in members if m.media is None]
-    if missing:
-        return Unknown(f"media type of {', '.join(missing)} unknown (dladm show-phys has no row)")
     return [
         Issue(
             (m.name,),

@@ -1,6 +1,6 @@
 """``uname -a`` -> the host's platform.
 
-Command: ``uname -a``.  Sample lines (published, see tests/fixtures/uname/):
+Command: ``uname -a``.  Sample lines (published; sources in tests/fixtures/README.md):
 
     SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc
     SunOS t2 5.10 Generic_141414-02 sun4v sparc SUNW,T5240
