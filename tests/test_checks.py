@@ -329,6 +329,21 @@ def test_persistence_missing_group_in_hostname_file(demo_copy):
     assert status(rs, "10g-failover", "IPMP012") == "ok"
 
 
+def test_persistence_illumos_ipadm_without_hostname_file(demo_copy):
+    edit_file(demo_copy, "/etc/hostname.e1000g3", None)
+    text = read_output(demo_copy, IPADM_IF).replace("e1000g3:ok:bm------4-:---", "e1000g3:ok:bm------4-:-4-")
+    edit_output(demo_copy, IPADM_IF, text)
+    [f] = results(demo_copy)[("itops0", "IPMP012")].findings
+    assert f.message.startswith(
+        "ipadm restores e1000g3 at boot but no /etc/hostname.e1000g3 puts it in group"
+    )
+    edit_output(
+        demo_copy, IPADM_IF, read_output(demo_copy, IPADM_IF).replace("e1000g3:ok:bm------4-:-4-", "")
+    )
+    [f] = results(demo_copy)[("itops0", "IPMP012")].findings
+    assert f.message == "e1000g3 has no /etc/hostname.e1000g3; after a reboot it is not plumbed."
+
+
 def test_persistence_solaris11_ipadm_temporary_member(demo_copy):
     edit_output(demo_copy, ["uname", "-a"], "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n")
     text = read_output(demo_copy, IPADM_IF).replace("e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")

@@ -57,8 +57,13 @@ def check(ctx: Context) -> Outcome:
                     f"{name} has an /etc/hostname.{name} without 'group {ctx.group_name}'; "
                     "after a reboot it is not in the group."
                 )
-            elif entries and not files:
-                continue
+            elif entries:
+                # ipadm restores the interface, but on illumos group membership
+                # lives only in /etc/hostname.IF (ipadm has no IPMP there).
+                msg = (
+                    f"ipadm restores {name} at boot but no /etc/hostname.{name} puts it in group "
+                    f"{ctx.group_name}; after a reboot it is not in the group."
+                )
             else:
                 msg = f"{name} has no /etc/hostname.{name}; after a reboot it is not plumbed."
             issues.append(
