@@ -94,3 +94,48 @@ def test_methods_duration_and_identity():
 def test_method_script_is_valid_sh():
     p = subprocess.run(["sh", "-n", str(METHOD)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def run_method(tmp_path: Path, props: dict[str, str], fmri: str = "svc:/network/ipmpd:default"):
+    """Run smf/ipmpd as svc.startd would, with svcprop and smf_include.sh stand-ins."""
+    include = tmp_path / "smf_include.sh"
+    include.write_text(
+        "SMF_EXIT_OK=0\nSMF_EXIT_ERR_FATAL=95\nSMF_EXIT_ERR_CONFIG=96\nSMF_EXIT_ERR_NOSMF=99\n"
+    )
+    script = tmp_path / "method"
+    script.write_text(METHOD.read_text().replace("/lib/svc/share/smf_include.sh", str(include)))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    # svcprop -p PG/PROP FMRI: prints the value, "" for an empty astring (svcprop(1))
+    cases = "\n".join(f"\"{k}\") echo '{v if v else chr(34) * 2}' ;;" for k, v in props.items())
+    (bin_dir / "svcprop").write_text(f'#!/bin/sh\ncase "$2" in\n{cases}\n*) exit 1 ;;\nesac\n')
+    (bin_dir / "svcprop").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    if fmri:
+        env["SMF_FMRI"] = fmri
+    return subprocess.run(["sh", str(script), "start"], capture_output=True, text=True, env=env, timeout=10)
+
+
+def test_method_script_starts_ipmpd_with_the_properties(tmp_path):
+    fake = tmp_path / "ipmpd"
+    fake.write_text('#!/bin/sh\necho "ARGS: $*"\n')
+    fake.chmod(0o755)
+    conf = tmp_path / "ipmpd.toml"
+    conf.write_text("")
+    p = run_method(tmp_path, {"config/ipmpd": str(fake), "config/file": str(conf), "config/listen": ""})
+    assert p.returncode == 0 and p.stdout.strip() == f"ARGS: run --config {conf}"
+    p = run_method(
+        tmp_path, {"config/ipmpd": str(fake), "config/file": str(conf), "config/listen": "127.0.0.1:9742"}
+    )
+    assert p.stdout.strip() == f"ARGS: run --config {conf} --listen 127.0.0.1:9742"
+    p = run_method(
+        tmp_path, {"config/ipmpd": str(fake), "config/file": "/nonexistent.toml", "config/listen": ""}
+    )
+    assert p.stdout.strip() == "ARGS: run"  # no file: every group with defaults
+
+
+def test_method_script_refuses_what_it_cannot_run(tmp_path):
+    p = run_method(tmp_path, {"config/ipmpd": "/nonexistent/ipmpd", "config/file": "", "config/listen": ""})
+    assert p.returncode == 96 and "is not an executable" in p.stderr
+    p = run_method(tmp_path, {}, fmri="")
+    assert p.returncode == 99 and "svcadm enable ipmpd" in p.stderr
