@@ -177,7 +177,7 @@ def gather(
     interfaces = _interfaces(entries, if_rows, results, modules, platform)
     groups = _groups(entries, groups_rows, interfaces)
     persistent = _persistent(files, results.get("ipadm-if"))
-    snap = model.Snapshot(
+    return model.Snapshot(
         host=host,
         interfaces=interfaces,
         groups=groups,
@@ -187,7 +187,6 @@ def gather(
         taken_at=time.time(),
         modules_taken_at=modules.taken_at if modules is not None else None,
     )
-    return snap
 
 
 def _interfaces(
@@ -248,8 +247,6 @@ def _interfaces(
                 state = "failed"
             elif group:
                 state = "ok"
-        if row is not None and group is None:
-            group = None  # ipmpstat GROUP is the IPMP interface, not the group name
         mods = modules.get(name) if modules is not None else None
         out.append(
             model.Interface(

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Optional, Protocol
 
 DEFAULT_PATH = "/usr/sbin:/usr/bin"
 DEFAULT_TIMEOUT = 10.0
@@ -466,6 +466,3 @@ def applies(source: Source, platform: str, arch: Optional[str]) -> bool:
     if source.sparc_only and arch not in ("sparc", None):
         return False
     return True
-
-
-ParseFn = Callable[[str], Any]
