@@ -138,3 +138,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def replace_in_output(capture: Path, argv: list[str], old: str, new: str) -> None:
+    """Plant a change in one command's output; fails if ``old`` is not there (no vacuous scenario)."""
+    text = read_output(capture, argv)
+    assert old in text, f"{old!r} is not in the output of {' '.join(argv)}"
+    edit_output(capture, argv, text.replace(old, new))

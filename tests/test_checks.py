@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import edit_file, edit_output, read_output
+from helpers import edit_file, edit_output, read_output, replace_in_output
 
 from ipmpd.checks import REGISTRY, Result, evaluate
 from ipmpd.checks.remedy import modlist_edits
@@ -55,8 +55,7 @@ def test_demo_clean_group_is_ok_everywhere_but_membership(demo_copy):
 
 def test_group_name(demo_copy):
     long = "g" * 32
-    text = read_output(demo_copy, IFCONFIG).replace("groupname itops0", f"groupname {long}")
-    edit_output(demo_copy, IFCONFIG, text)
+    replace_in_output(demo_copy, IFCONFIG, "groupname itops0", f"groupname {long}")
     edit_output(demo_copy, GROUPS, read_output(demo_copy, GROUPS).replace("itops0", long))
     rs = results(demo_copy)
     assert status(rs, long, "IPMP001") == "finding"
@@ -93,7 +92,7 @@ def test_logical_interface_unknown_without_persistent_config(demo_copy):
 
 
 def test_redundancy_single_member(demo_copy):
-    edit_output(demo_copy, GROUPS, read_output(demo_copy, GROUPS).replace("e1000g2 e1000g3", "e1000g2"))
+    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
     rs = results(demo_copy)
     assert rs[("itops0", "IPMP003")].findings[0].severity == "warning"
     cfg = Config(groups=(GroupConfig("itops0", ("e1000g2",), allow_single=True),))
@@ -113,8 +112,7 @@ def test_redundancy_unknown_without_ifconfig(demo_copy):
 
 
 def test_unique_mac_duplicate(demo_copy):
-    text = read_output(demo_copy, IFCONFIG).replace("ether 8:0:27:9c:77:4d", "ether 8:0:27:b0:cd:4c")
-    edit_output(demo_copy, IFCONFIG, text)
+    replace_in_output(demo_copy, IFCONFIG, "ether 8:0:27:9c:77:4d", "ether 8:0:27:b0:cd:4c")
     rs = results(demo_copy)
     f = rs[("itops0", "IPMP004")].findings[0]
     assert f.interfaces == ("e1000g2", "e1000g3") and "08:00:27:b0:cd:4c" in f.message
@@ -125,8 +123,7 @@ def test_unique_mac_duplicate(demo_copy):
 def test_unique_mac_sparc_solaris10_names_eeprom(demo_copy):
     edit_output(demo_copy, ["uname", "-a"], "SunOS t2 5.10 Generic_141414-02 sun4v sparc SUNW,T5240\n")
     edit_output(demo_copy, ["eeprom", "local-mac-address?"], "local-mac-address?=false\n")
-    text = read_output(demo_copy, IFCONFIG).replace("ether 8:0:27:9c:77:4d", "ether 8:0:27:b0:cd:4c")
-    edit_output(demo_copy, IFCONFIG, text)
+    replace_in_output(demo_copy, IFCONFIG, "ether 8:0:27:9c:77:4d", "ether 8:0:27:b0:cd:4c")
     rs = results(demo_copy)
     fix = rs[("itops0", "IPMP004")].findings[0].remediation
     assert fix[0].startswith("eeprom local-mac-address?=true  # currently false")
@@ -242,11 +239,12 @@ def test_address_family(demo_copy):
 
 
 def test_same_link(demo_copy):
-    text = read_output(demo_copy, IFCONFIG).replace(
+    replace_in_output(
+        demo_copy,
+        IFCONFIG,
         "inet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255",
         "inet 10.9.9.94 netmask ffffff00 broadcast 10.9.9.255",
     )
-    edit_output(demo_copy, IFCONFIG, text)
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP008")].findings
     assert f.interfaces == ("e1000g2", "e1000g3") and "share no subnet" in f.message
@@ -275,8 +273,7 @@ def test_same_link_unknown_without_addresses(demo_copy):
 
 
 def test_media_type_and_atm(demo_copy):
-    text = read_output(demo_copy, LINKS).replace("e1000g3:Ethernet", "e1000g3:ATM(ClassicIP)")
-    edit_output(demo_copy, LINKS, text)
+    replace_in_output(demo_copy, LINKS, "e1000g3:Ethernet", "e1000g3:ATM(ClassicIP)")
     rs = results(demo_copy)
     assert "e1000g3 ATM(ClassicIP)" in rs[("itops0", "IPMP009")].findings[0].message
     assert rs[("itops0", "IPMP010")].findings[0].interfaces == ("e1000g3",)
@@ -331,23 +328,19 @@ def test_persistence_missing_group_in_hostname_file(demo_copy):
 
 def test_persistence_illumos_ipadm_without_hostname_file(demo_copy):
     edit_file(demo_copy, "/etc/hostname.e1000g3", None)
-    text = read_output(demo_copy, IPADM_IF).replace("e1000g3:ok:bm------4-:---", "e1000g3:ok:bm------4-:-4-")
-    edit_output(demo_copy, IPADM_IF, text)
+    replace_in_output(demo_copy, IPADM_IF, "e1000g3:ok:bm------4-:---", "e1000g3:ok:bm------4-:-4-")
     [f] = results(demo_copy)[("itops0", "IPMP012")].findings
     assert f.message.startswith(
         "ipadm restores e1000g3 at boot but no /etc/hostname.e1000g3 puts it in group"
     )
-    edit_output(
-        demo_copy, IPADM_IF, read_output(demo_copy, IPADM_IF).replace("e1000g3:ok:bm------4-:-4-", "")
-    )
+    replace_in_output(demo_copy, IPADM_IF, "e1000g3:ok:bm------4-:-4-", "")
     [f] = results(demo_copy)[("itops0", "IPMP012")].findings
     assert f.message == "e1000g3 has no /etc/hostname.e1000g3; after a reboot it is not plumbed."
 
 
 def test_persistence_solaris11_ipadm_temporary_member(demo_copy):
     edit_output(demo_copy, ["uname", "-a"], "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n")
-    text = read_output(demo_copy, IPADM_IF).replace("e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
-    edit_output(demo_copy, IPADM_IF, text)
+    replace_in_output(demo_copy, IPADM_IF, "e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP012")].findings
     assert f.interfaces == ("e1000g3",) and f.remediation[1] == "ipadm add-ipmp -i e1000g3 ipmp1"
@@ -357,19 +350,14 @@ def test_persistence_solaris11_ipadm_temporary_member(demo_copy):
 
 
 def test_group_health(demo_copy):
-    edit_output(
+    replace_in_output(
         demo_copy,
         GROUPS,
-        read_output(demo_copy, GROUPS).replace(
-            "ipmp1:itops0:ok:10.00s:e1000g2 e1000g3", "ipmp1:itops0:degraded:10.00s:e1000g2 [e1000g3]"
-        ),
+        "ipmp1:itops0:ok:10.00s:e1000g2 e1000g3",
+        "ipmp1:itops0:degraded:10.00s:e1000g2 [e1000g3]",
     )
-    edit_output(
-        demo_copy,
-        IFS,
-        read_output(demo_copy, IFS).replace(
-            "e1000g3:yes:ipmp1:-------:up:ok:ok", "e1000g3:no:ipmp1:-----d-:down:failed:failed"
-        ),
+    replace_in_output(
+        demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok", "e1000g3:no:ipmp1:-----d-:down:failed:failed"
     )
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP013")].findings
@@ -379,11 +367,12 @@ def test_group_health(demo_copy):
 
 def test_group_health_solaris10_flags(demo_copy):
     edit_output(demo_copy, ["uname", "-a"], "SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc\n")
-    text = read_output(demo_copy, IFCONFIG).replace(
+    replace_in_output(
+        demo_copy,
+        IFCONFIG,
         "e1000g3: flags=9040843<UP,BROADCAST,RUNNING,MULTICAST,DEPRECATED,IPv4,NOFAILOVER>",
         "e1000g3: flags=19040843<UP,BROADCAST,RUNNING,MULTICAST,DEPRECATED,IPv4,NOFAILOVER,FAILED>",
     )
-    edit_output(demo_copy, IFCONFIG, text)
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP013")].findings
     assert "degraded" in f.message and f.interfaces == ("e1000g3",)

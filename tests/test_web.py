@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import edit_output, read_output
+from helpers import edit_output, replace_in_output
 
 from ipmpd import web
 from ipmpd.checks import evaluate
@@ -15,8 +15,7 @@ EVIL = "<script>alert(1)</script>"
 
 
 def test_group_name_with_script_is_escaped(demo_copy):
-    text = read_output(demo_copy, ["ifconfig", "-a"]).replace("groupname itops0", f"groupname {EVIL}")
-    edit_output(demo_copy, ["ifconfig", "-a"], text)
+    replace_in_output(demo_copy, ["ifconfig", "-a"], "groupname itops0", f"groupname {EVIL}")
     edit_output(demo_copy, ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"], None)
     snap = gather(CaptureRunner(demo_copy), run_modlist=True)
     assert snap.group(EVIL) is not None
