@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-PLATFORMS = ("solaris10", "solaris11", "illumos", "unknown")
-
 
 @dataclass(frozen=True)
 class Host:
@@ -91,10 +89,10 @@ class Persistent:
     # /etc/hostname.IF:N files that set ``group`` on a logical interface
     logical_groups: tuple[tuple[str, str], ...] = ()
     _by_name: dict[str, tuple[PersistentInterface, ...]] = field(
-        default_factory=dict, compare=False, repr=False
+        default_factory=dict, init=False, compare=False, repr=False
     )
     _by_group: dict[str, tuple[PersistentInterface, ...]] = field(
-        default_factory=dict, compare=False, repr=False
+        default_factory=dict, init=False, compare=False, repr=False
     )
 
     def __post_init__(self) -> None:
@@ -132,7 +130,9 @@ class Modules:
     by_interface: tuple[tuple[str, Optional[tuple[str, ...]]], ...]
     sources: tuple[SourceStatus, ...]
     taken_at: float
-    _index: dict[str, Optional[tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, Optional[tuple[str, ...]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._index.update(self.by_interface)
@@ -152,9 +152,9 @@ class Snapshot:
     taken_at: float
     modules_taken_at: Optional[float] = None
     # Indexes built once; lookups are made per group and per check.
-    _by_name: dict[str, Interface] = field(default_factory=dict, compare=False, repr=False)
-    _groups: dict[str, Group] = field(default_factory=dict, compare=False, repr=False)
-    _runs: dict[str, list[SourceStatus]] = field(default_factory=dict, compare=False, repr=False)
+    _by_name: dict[str, Interface] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _groups: dict[str, Group] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _runs: dict[str, list[SourceStatus]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({i.name: i for i in self.interfaces})
@@ -170,6 +170,9 @@ class Snapshot:
 
     def runs(self, name: str) -> list[SourceStatus]:
         return self._runs.get(name, [])
+
+    def source_names(self) -> list[str]:
+        return sorted(self._runs)
 
     def source_ok(self, name: str) -> Optional[bool]:
         """True if every run of the source succeeded, False if one failed, None if not run."""

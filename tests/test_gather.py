@@ -189,3 +189,17 @@ def test_a_child_killed_by_sighup_is_retried_not_reported():
     runner = _HupOnce(9)  # any other signal is a failure, reported
     value, status = run_source(runner, "modlist", ("ifconfig", "e1000g0", "modlist"), modlist.parse)
     assert runner.calls == 1 and not status.ok and value is None
+
+
+def test_a_replaced_snapshot_has_its_own_indexes():
+    import dataclasses
+
+    snap = gather(CaptureRunner(DEMO), run_modlist=True)
+    before = len(snap.runs("modlist"))
+    copy = dataclasses.replace(snap, sources=snap.sources[:1])
+    assert len(snap.runs("modlist")) == before == 4  # the original is untouched
+    assert copy.runs("modlist") == [] and copy.source_names() == ["uname"]
+    persistent = snap.persistent
+    assert persistent is not None
+    trimmed = dataclasses.replace(persistent, interfaces=())
+    assert trimmed.get("e1000g0") == () and persistent.get("e1000g0") != ()
