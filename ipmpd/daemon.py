@@ -37,7 +37,7 @@ from ipmpd.checks import evaluate
 from ipmpd.cli import demo_dir, load_config
 from ipmpd.config import Config, ConfigError, parse_listen
 from ipmpd.exporter import IpmpdCollector
-from ipmpd.gather import gather, gather_modules
+from ipmpd.gather import gather, gather_modules, modlist_targets
 from ipmpd.model import Modules
 from ipmpd.sources import CaptureError, CaptureRunner, Runner, SubprocessRunner
 from ipmpd.state import Latest
@@ -170,15 +170,9 @@ class Daemon:
             if snap is None:
                 self.cycle()
                 snap = self.latest.snapshot
-            names: set[str] = set()
-            for g in snap.groups if snap else ():
-                for m in g.members:
-                    i = snap.interface(m) if snap else None
-                    if i is None or not i.ipmp:
-                        names.add(m)
-            for gc in self.config.groups:
-                # configured members, where they are plumbed (a missing one is IPMP011's to report)
-                names.update(i for i in gc.interfaces if snap is not None and snap.interface(i) is not None)
+            # configured members too, where they are plumbed (a missing one is IPMP011's to report)
+            configured = (i for gc in self.config.groups for i in gc.interfaces if snap and snap.interface(i))
+            names = modlist_targets(snap.groups if snap else (), configured)
             start = time.monotonic()
             self.modules = gather_modules(self.runner, names, self.config.daemon.command_timeout)
             duration = time.monotonic() - start

@@ -165,13 +165,11 @@ class IpmpdCollector(Collector):
             "Time the source's commands took, summed over its runs" + LAST,
             labels=["source"],
         )
-        by_name: dict[str, list[tuple[bool, float]]] = {}
-        for s in latest.snapshot.sources if latest.snapshot else ():
-            by_name.setdefault(s.name, []).append((s.ok, s.duration_seconds))
-        for name in sorted(by_name):
-            runs = by_name[name]
-            up.add_metric([name], 1.0 if all(ok for ok, _ in runs) else 0.0)
-            dur.add_metric([name], sum(d for _, d in runs))
+        snap = latest.snapshot
+        if snap is not None:
+            for name in snap.source_names():
+                up.add_metric([name], 1.0 if snap.source_ok(name) else 0.0)
+                dur.add_metric([name], sum(s.duration_seconds for s in snap.runs(name)))
         yield up
         yield dur
 

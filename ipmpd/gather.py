@@ -7,6 +7,7 @@ recorded with its reason and everything that depends only on it is left
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterable
@@ -70,6 +71,12 @@ def gather_modules(
         found.append((name, mods))
         statuses.append(status)
     return model.Modules(tuple(found), tuple(statuses), time.time())
+
+
+def modlist_targets(groups: Iterable[model.Group], extra: Iterable[str] = ()) -> set[str]:
+    """The interfaces ``ifconfig IF modlist`` runs on: every group's members
+    (never an IPMP meta-interface, which is not a member) plus ``extra``."""
+    return set(extra) | {m for g in groups for m in g.members}
 
 
 def _persistent_files(
@@ -163,19 +170,13 @@ def gather(
     groups_rows: Optional[tuple[ipmpstat.GroupRow, ...]] = results.get("ipmp-groups")
     if_rows: Optional[tuple[ipmpstat.InterfaceRow, ...]] = results.get("ipmp-interfaces")
 
-    if run_modlist:
-        members: set[str] = set(extra_modlist)
-        for e in entries or ():
-            if e.unit == 0 and e.groupname and "IPMP" not in e.flags:
-                members.add(e.physical)
-        for g in groups_rows or ():
-            members.update(g.interfaces)
-        modules = gather_modules(runner, members, timeout)
-    if modules is not None:
-        statuses.extend(modules.sources)
-
     interfaces = _interfaces(entries, if_rows, results, modules, platform)
     groups = _groups(entries, groups_rows, interfaces)
+    if run_modlist:
+        modules = gather_modules(runner, modlist_targets(groups, extra_modlist), timeout)
+        interfaces = tuple(dataclasses.replace(i, modules=modules.get(i.name)) for i in interfaces)
+    if modules is not None:
+        statuses.extend(modules.sources)
     persistent = _persistent(files, results.get("ipadm-if"))
     return model.Snapshot(
         host=host,

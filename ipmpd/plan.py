@@ -8,10 +8,9 @@ commands that create the group on this platform.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ipmpd import model
-from ipmpd.checks import REGISTRY, Result, by_code_or_name, run_check
+from ipmpd.checks import Result, by_code_or_name, run_check
 from ipmpd.checks.base import Context
 from ipmpd.config import Config, GroupConfig
 from ipmpd.sources import LINK_NAME
@@ -91,16 +90,3 @@ def create_commands(platform: str, group: str, interfaces: tuple[str, ...]) -> l
     if platform == "illumos":
         out.append(f"echo 'ipmp group {group} up' > /etc/hostname.ipmp0")
     return out
-
-
-def checks_for_plan() -> tuple[str, ...]:
-    return tuple(c.code for c in REGISTRY if c.step is not None)
-
-
-def verdict_exit(steps: list[Step], fail_on: str, order: dict[str, int]) -> Optional[int]:
-    for s in steps:
-        for r in s.results:
-            for f in r.findings:
-                if order[f.severity] >= order[fail_on]:
-                    return 1
-    return None

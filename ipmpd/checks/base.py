@@ -102,7 +102,3 @@ class Check:
             if on:
                 out.append(stripped)
         return " ".join(x for x in out if x).strip()
-
-
-def uniq(values: list[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(values)))
