@@ -86,6 +86,152 @@ def test_ifconfig_malformed(name, reason):
     assert e.value.lineno >= 1
 
 
+SPACES = "ifconfig-a__solaris10-blog-fr-ipmp__1.txt"  # 8-space indentation
+TABS = "ifconfig-a__openindiana-2021.10-glpi-agent__1.txt"  # real TABs
+
+
+def _plant(name: str, *edits: tuple[str, str]) -> str:
+    """A real sample with edits planted; each edited text must be there (no vacuous case)."""
+    text = sample(name)
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} is not once in {name}"
+        text = text.replace(old, new)
+    return text
+
+
+# One address line per block: ifconfig.c ifstatus() prints the header, then
+# in_status() or in6_status() -- only the one matching the IPv4/IPv6 flag --
+# prints a single inet/inet6 line.  A second one must not overwrite the first.
+@pytest.mark.parametrize(
+    "name,old,new,lineno,reason",
+    [
+        (
+            SPACES,
+            "inet 192.168.0.72 netmask ffffff00 broadcast 192.168.0.255\n",
+            "inet 192.168.0.72 netmask ffffff00 broadcast 192.168.0.255\n"
+            "        inet 192.168.0.74 netmask ffffff00 broadcast 192.168.0.255\n",
+            5,
+            "second inet line in one interface block",
+        ),
+        (
+            TABS,
+            "\tinet6 fe80::a00:27ff:fefc:fb04/10 \n",
+            "\tinet6 fe80::a00:27ff:fefc:fb04/10 \n\tinet6 2a01:e0a:35c:740:a00:27ff:fefc:fb04/64 \n",
+            9,
+            "second inet6 line in one interface block",
+        ),
+        (
+            TABS,
+            "\tinet 192.168.1.97 netmask ffffff00 broadcast 192.168.1.255\n",
+            "\tinet 192.168.1.97 netmask ffffff00 broadcast 192.168.1.255\n\tinet6 fe80::a00:27ff:fefc:fb04/10 \n",
+            5,
+            "inet6 line after an inet line",
+        ),
+        # NOLOCAL forms (in_status()/in6_status() print "subnet %s/%d "), broken
+        (TABS, "\tinet6 ::1/128 \n", "\tinet6 subnet ::1 \n", 6, "is not ADDRESS/PREFIX"),
+        (TABS, "\tinet6 ::1/128 \n", "\tinet6 subnet \n", 6, "subnet without a value"),
+        (SPACES, "inet 127.0.0.1 netmask", "inet subnet 127.0.0.0/33 netmask", 2, "is not ADDRESS/PREFIX"),
+    ],
+)
+def test_ifconfig_planted_malformed(name, old, new, lineno, reason):
+    with pytest.raises(ParseError) as e:
+        ifconfig.parse(_plant(name, (old, new)))
+    assert reason in e.value.reason
+    assert e.value.lineno == lineno and e.value.source == "ifconfig"
+
+
+def test_ifconfig_tunnel_lines_are_not_a_second_address():
+    entries = ifconfig.parse(sample("ifconfig-a__solaris11-saltstack-test-network__1.txt"))
+    assert [e.address for e in entries if e.name == "vpn0" and e.family == "ipv4"] == ["10.6.0.14"]
+
+
+# NOLOCAL: in_status() prints "\tinet " then "subnet %s/%d " "netmask %x "
+# ["broadcast %s"]; in6_status() prints "\tinet6 " then "subnet %s/%d ".  Both
+# may print "subnet %s/%d " after a local address too (illumos-gate
+# usr/src/cmd/cmd-inet/usr.sbin/ifconfig/ifconfig.c).  The flags get the
+# NOLOCAL bit 0x20000 (if_flags_tbl order: after NOXMIT, before DEPRECATED).
+@pytest.mark.parametrize(
+    "name,edits,block,address,subnet,prefixlen",
+    [
+        (
+            SPACES,
+            (
+                (
+                    "e1000g0:2: flags=1000843<UP,BROADCAST,RUNNING,MULTICAST,IPv4>",
+                    "e1000g0:2: flags=1020843<UP,BROADCAST,RUNNING,MULTICAST,NOLOCAL,IPv4>",
+                ),
+                ("inet 192.168.0.74 netmask", "inet subnet 192.168.0.0/24 netmask"),
+            ),
+            ("e1000g0:2", "ipv4"),
+            None,
+            "192.168.0.0/24",
+            24,
+        ),
+        (
+            TABS,
+            (
+                (
+                    "e1000g0: flags=1004843<UP,BROADCAST,RUNNING,MULTICAST,DHCP,IPv4>",
+                    "e1000g0: flags=1024843<UP,BROADCAST,RUNNING,MULTICAST,DHCP,NOLOCAL,IPv4>",
+                ),
+                ("\tinet 192.168.1.97 netmask", "\tinet subnet 192.168.1.0/24 netmask"),
+            ),
+            ("e1000g0", "ipv4"),
+            None,
+            "192.168.1.0/24",
+            24,
+        ),
+        (
+            TABS,
+            (
+                (
+                    "e1000g0:1: flags=20002080841<UP,RUNNING,MULTICAST,ADDRCONF,IPv6>",
+                    "e1000g0:1: flags=200020a0841<UP,RUNNING,MULTICAST,NOLOCAL,ADDRCONF,IPv6>",
+                ),
+                ("\tinet6 2a01:e0a:35c:740:a00:27ff:fefc:fb04/64 ", "\tinet6 subnet 2a01:e0a:35c:740::/64 "),
+            ),
+            ("e1000g0:1", "ipv6"),
+            None,
+            "2a01:e0a:35c:740::/64",
+            64,
+        ),
+        (  # not NOLOCAL: a local address and a subnet, both kept
+            SPACES,
+            (("inet 192.168.0.74 netmask", "inet 192.168.0.74 subnet 192.168.0.0/24 netmask"),),
+            ("e1000g0:2", "ipv4"),
+            "192.168.0.74",
+            "192.168.0.0/24",
+            24,
+        ),
+        (
+            TABS,
+            (
+                (
+                    "\tinet6 fe80::a00:27ff:fefc:fb04/10 ",
+                    "\tinet6 fe80::a00:27ff:fefc:fb04/10 subnet fe80::/10 ",
+                ),
+            ),
+            ("e1000g0", "ipv6"),
+            "fe80::a00:27ff:fefc:fb04",
+            "fe80::/10",
+            10,
+        ),
+    ],
+)
+def test_ifconfig_nolocal_and_subnet(name, edits, block, address, subnet, prefixlen):
+    text = _plant(name, *edits)
+    # Tabs and spaces both accepted, with the same result.
+    other = text.replace("        ", "\t") if name == SPACES else text.replace("\t", "        ")
+    entries = ifconfig.parse(text)
+    assert ifconfig.parse(other) == entries
+    assert len(entries) == len(ifconfig.parse(sample(name)))  # no block lost or added
+    e = [e for e in entries if (e.name, e.family) == block][0]
+    assert (e.address, e.subnet, e.prefixlen) == (address, subnet, prefixlen)
+    assert ("NOLOCAL" in e.flags) == (address is None)
+    others = [x for x in entries if (x.name, x.family) != block]
+    assert all(x.subnet is None for x in others)
+
+
 def test_ifconfig_solaris10_ipmp_standby():
     entries = ifconfig.parse(sample("ifconfig-a__solaris10-blog-fr-ipmp__1.txt"))
     by = {e.name: e for e in entries}

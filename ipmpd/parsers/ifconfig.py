@@ -18,6 +18,15 @@ Quirks handled, each with its source in FORMATS.md:
 * ``zone``, ``all-zones``, ``srcof``, ``usesrc`` and tunnel lines (1.1, 1.6);
 * ``inet`` with a hex netmask (``netmask 0`` allowed), ``inet6 ADDR/LEN``,
   point-to-point ``--> DEST``, trailing spaces (1.4, 1.5);
+* one address line per block: ``ifstatus()`` prints the header, then
+  ``in_status()`` or ``in6_status()`` (whichever matches the IPv4/IPv6 flag)
+  prints one ``inet``/``inet6`` line, so a second one is malformed input and
+  raises ParseError instead of overwriting the first (tunnel lines excepted);
+* NOLOCAL (no local address): ``in_status()`` prints
+  ``\tinet subnet A/N [--> D] netmask M [broadcast B]`` and ``in6_status()``
+  ``\tinet6 subnet P/N [--> D]``; the entry has ``address`` None and keeps
+  ``subnet``.  Both functions may also print ``subnet A/N`` after a local
+  address (``inet ADDR subnet ...``, ``inet6 ADDR/LEN subnet ...``), kept too;
 * ``ether`` printed without leading zeros, and not printed at all for a
   caller without privilege -- that is "unknown", never "no MAC" (1.7);
 * indentation by a TAB (real hosts) or by any run of spaces (published copies).
@@ -104,8 +113,9 @@ class IfconfigEntry:
     mtu: Optional[int]
     index: Optional[int]
     metric: int
-    address: Optional[str]
+    address: Optional[str]  # None for a NOLOCAL interface (no local address)
     prefixlen: Optional[int]
+    subnet: Optional[str]  # "10.0.0.0/24" when ifconfig prints ``subnet A/N``
     destination: Optional[str]
     broadcast: Optional[str]
     groupname: Optional[str]
@@ -163,6 +173,8 @@ class _Block:
             raise ParseError(SOURCE, lineno, line, f"unexpected word {key!r} in header")
         self.address: Optional[str] = None
         self.prefixlen: Optional[int] = None
+        self.subnet: Optional[str] = None
+        self.address_line: Optional[tuple[str, int]] = None  # (inet | inet6, lineno)
         self.destination: Optional[str] = None
         self.broadcast: Optional[str] = None
         self.groupname: Optional[str] = None
@@ -183,6 +195,18 @@ class _Block:
             return  # tunnel endpoints, not an address of this interface (1.6)
         if key == "tunnel":
             return
+        if key in ("inet", "inet6"):
+            if self.address_line is not None:
+                first, first_lineno = self.address_line
+                what = f"second {key} line" if key == first else f"{key} line after an {first} line"
+                raise ParseError(
+                    SOURCE,
+                    lineno,
+                    line,
+                    f"{what} in one interface block (first on line {first_lineno}; "
+                    "ifconfig prints one address per block)",
+                )
+            self.address_line = (key, lineno)
         if key == "inet":
             self._inet(words, lineno, line)
         elif key == "inet6":
@@ -213,12 +237,24 @@ class _Block:
         else:
             raise ParseError(SOURCE, lineno, line, f"unknown line {key!r}")
 
+    def _subnet(self, value: str, bits: int, lineno: int, line: str) -> int:
+        # in_status()/in6_status(): "subnet %s/%d "
+        _, slash, plen = value.partition("/")
+        if not slash or not plen.isdigit() or int(plen) > bits:
+            raise ParseError(SOURCE, lineno, line, f"subnet {value!r} is not ADDRESS/PREFIX")
+        self.subnet = value
+        return int(plen)
+
     def _inet(self, words: list[str], lineno: int, line: str) -> None:
+        # in_status(): "\tinet %s " or, NOLOCAL, "\tinet "; then "subnet %s/%d ",
+        # "--> %s ", "netmask %x ", "broadcast %s".
         if len(words) < 2:
             raise ParseError(SOURCE, lineno, line, "inet without an address")
-        self.address = words[1]
+        i = 1
+        if words[1] != "subnet":
+            self.address = words[1]
+            i = 2
         self.family = self.family or "ipv4"
-        i = 2
         while i < len(words):
             key = words[i]
             if i + 1 >= len(words):
@@ -230,22 +266,38 @@ class _Block:
                 self.broadcast = value
             elif key == "-->":
                 self.destination = value
-            elif key != "subnet":
+            elif key == "subnet":
+                self._subnet(value, 32, lineno, line)
+            else:
                 raise ParseError(SOURCE, lineno, line, f"unexpected word {key!r}")
             i += 2
 
     def _inet6(self, words: list[str], lineno: int, line: str) -> None:
+        # in6_status(): "\tinet6 %s/%d " or, NOLOCAL, "\tinet6 "; then
+        # "subnet %s/%d ", "--> %s ".
         if len(words) < 2:
             raise ParseError(SOURCE, lineno, line, "inet6 without an address")
-        addr, slash, plen = words[1].partition("/")
-        if not slash or not plen.isdigit() or int(plen) > 128:
-            raise ParseError(SOURCE, lineno, line, "inet6 address without /prefix")
-        self.address, self.prefixlen = addr, int(plen)
+        i = 1
+        if words[1] != "subnet":
+            addr, slash, plen = words[1].partition("/")
+            if not slash or not plen.isdigit() or int(plen) > 128:
+                raise ParseError(SOURCE, lineno, line, "inet6 address without /prefix")
+            self.address, self.prefixlen = addr, int(plen)
+            i = 2
         self.family = self.family or "ipv6"
-        if len(words) >= 4 and words[2] == "-->":
-            self.destination = words[3]
-        elif len(words) > 2:
-            raise ParseError(SOURCE, lineno, line, f"unexpected word {words[2]!r}")
+        while i < len(words):
+            key = words[i]
+            if key not in ("subnet", "-->"):
+                raise ParseError(SOURCE, lineno, line, f"unexpected word {key!r}")
+            if i + 1 >= len(words):
+                raise ParseError(SOURCE, lineno, line, f"{key} without a value")
+            if key == "subnet":
+                subnet_len = self._subnet(words[i + 1], 128, lineno, line)
+                if self.address is None:
+                    self.prefixlen = subnet_len  # NOLOCAL: the only prefix printed
+            else:
+                self.destination = words[i + 1]
+            i += 2
 
     def entry(self) -> IfconfigEntry:
         physical, _, unit = self.name.partition(":")
@@ -261,6 +313,7 @@ class _Block:
             metric=self.metric,
             address=self.address,
             prefixlen=self.prefixlen,
+            subnet=self.subnet,
             destination=self.destination,
             broadcast=self.broadcast,
             groupname=self.groupname,
