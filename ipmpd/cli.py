@@ -1,7 +1,11 @@
 """Command line: argparse only; turns a command line into a call.
 
 Exit codes for ``check`` and ``plan``: 0 nothing at or above --fail-on, 1
-something was, 2 bad usage or configuration."""
+something was, 2 bad usage or configuration, 3 could not look (nothing at or
+above --fail-on was found, but a check that applies could not be evaluated,
+or the host's interface list itself could not be read).  ``check --nagios``
+speaks the monitoring-plugin convention instead: 0 OK, 1 WARNING, 2
+CRITICAL, 3 UNKNOWN."""
 
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
 from ipmpd.gather import gather
 from ipmpd.sources import CaptureError, CaptureRunner, RecordingRunner, Runner, SubprocessRunner
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
+# Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
+NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
 
 
 def demo_dir() -> str:
@@ -71,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
         default="warning",
         help="exit 1 when a finding at or above this severity exists (default warning)",
     )
+    p.add_argument(
+        "--nagios",
+        action="store_true",
+        help="print one monitoring-plugin status line with performance data and exit "
+        "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios, Icinga, NRPE)",
+    )
 
     p = sub.add_parser("plan", help="walk the planning procedure for interfaces before grouping")
     p.add_argument("interfaces", nargs="+", metavar="IF")
@@ -117,9 +129,17 @@ def _dump(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+def group_dicts(results: tuple[Any, ...]) -> list[dict[str, Any]]:
+    seen: dict[str, tuple[str, ...]] = {}
+    for r in results:
+        seen.setdefault(r.group, r.seen_in)
+    return [{"name": g, "seen_in": list(v)} for g, v in sorted(seen.items())]
+
+
 def result_dict(r: Any) -> dict[str, Any]:
     return {
         "group": r.group,
+        "seen_in": list(r.seen_in),
         "code": r.code,
         "name": r.name,
         "severity": r.severity,
@@ -140,14 +160,30 @@ def finding_dict(f: Any) -> dict[str, Any]:
     }
 
 
-def results_text(results: tuple[Any, ...]) -> str:
+def blind_text(snap: Any) -> list[str]:
+    """What could not be looked at, the interface list first: printed before anything else."""
     out = []
+    if snap.interface_list_error() is not None:
+        out.append(f"COULD NOT LOOK: the interface list: {snap.interface_list_error()}")
+    for s in snap.failed_sources():
+        if s.name == "ifconfig":
+            continue
+        what = " ".join(s.argv) if s.argv else (s.path or s.name)
+        out.append(f"could not look: {s.name} ({what}): {s.error}")
+    return out
+
+
+def results_text(results: tuple[Any, ...], snap: Any = None) -> str:
+    out = blind_text(snap) if snap is not None else []
+    if out:
+        out.append("")
     groups = sorted({r.group for r in results})
     for g in groups:
         rs = [r for r in results if r.group == g]
         counts = {s: sum(1 for r in rs if r.status == s) for s in ("finding", "unknown", "skipped")}
+        seen = ", ".join(rs[0].seen_in) if rs and rs[0].seen_in else "-"
         out.append(
-            f"group {g}: {counts['finding']} finding(s), {counts['unknown']} unknown, "
+            f"group {g} (seen in {seen}): {counts['finding']} finding(s), {counts['unknown']} unknown, "
             f"{counts['skipped']} skipped"
         )
         for r in rs:
@@ -164,13 +200,69 @@ def results_text(results: tuple[Any, ...]) -> str:
             out.append(f"  OK      {', '.join(oks)}")
         out.append("")
     if not groups:
-        out.append("no IPMP groups found on this host and none configured")
+        if snap is not None and snap.interface_list_error() is not None:
+            out.append("no IPMP group could be looked for: the interface list could not be read")
+        else:
+            out.append("no IPMP groups found on this host and none configured")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _exit_for(fs: list[Any], fail_on: str) -> int:
-    worst = max((SEVERITY_ORDER[f.severity] for f in fs), default=-1)
-    return EXIT_FOUND if worst >= SEVERITY_ORDER[fail_on] else EXIT_OK
+def _worst(fs: list[Any]) -> int:
+    return max((SEVERITY_ORDER[f.severity] for f in fs), default=-1)
+
+
+def exit_code(snap: Any, results: tuple[Any, ...], fail_on: str) -> int:
+    """0 clean, 1 a finding at or above ``fail_on``, 3 could not look."""
+    if _worst(findings(results)) >= SEVERITY_ORDER[fail_on]:
+        return EXIT_FOUND
+    if snap.interface_list_error() is not None or any(r.status == "unknown" for r in results):
+        return EXIT_BLIND
+    return EXIT_OK
+
+
+def _plugin_text(text: str) -> str:
+    # One line; "|" would start the performance data.
+    return " ".join(text.replace("|", "/").split())
+
+
+def nagios(snap: Any, results: tuple[Any, ...], fail_on: str) -> tuple[int, str]:
+    """One monitoring-plugin status line with performance data, and its exit code."""
+    fs = findings(results)
+    counted = [f for f in fs if SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on]]
+    errors = [f for f in counted if f.severity == "error"]
+    warnings = [f for f in counted if f.severity != "error"]
+    unknown = [r for r in results if r.status == "unknown"]
+    blind = snap.interface_list_error()
+    perf = f"findings={len(fs)} unknown={len(unknown)}"
+
+    def listed(items: list[Any]) -> str:
+        shown = [f"{f.group}/{f.code} {f.name} ({','.join(f.interfaces) or '-'})" for f in items[:3]]
+        return "; ".join(shown) + (f"; and {len(items) - 3} more" if len(items) > 3 else "")
+
+    if errors:
+        code, state = NAGIOS_CRITICAL, "CRITICAL"
+        text = f"{len(errors)} error finding(s): {listed(errors)}"
+        if warnings:
+            text += f"; {len(warnings)} warning finding(s)"
+    elif warnings:
+        code, state = NAGIOS_WARNING, "WARNING"
+        text = f"{len(warnings)} warning finding(s): {listed(warnings)}"
+    elif blind is not None:
+        code, state, text = NAGIOS_UNKNOWN, "UNKNOWN", f"could not look: {blind}"
+    elif unknown:
+        first = unknown[0]
+        code, state = NAGIOS_UNKNOWN, "UNKNOWN"
+        text = (
+            f"{len(unknown)} check(s) could not be evaluated, e.g. {first.group}/{first.code} "
+            f"{first.name}: {first.reason}"
+        )
+    else:
+        groups = len({r.group for r in results})
+        code, state = NAGIOS_OK, "OK"
+        text = f"{groups} group(s), no finding at or above {fail_on}"
+    if blind is not None and code != NAGIOS_UNKNOWN:
+        text += f"; could not look: {blind}"
+    return code, f"IPMPD {state} - {_plugin_text(text)} | {perf}"
 
 
 def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
@@ -185,36 +277,82 @@ def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     snap = gather(make_runner(args, config), run_modlist=not args.no_modlist)
     results = evaluate(snap, config)
+    if args.nagios:
+        code, line = nagios(snap, results, args.fail_on)
+        print(line)
+        return code
     fs = findings(results)
     if args.format == "json":
         _dump(
             {
+                "could_not_look": [
+                    {
+                        "source": s.name,
+                        "argv": list(s.argv) if s.argv else None,
+                        "path": s.path,
+                        "error": s.error,
+                    }
+                    for s in snap.failed_sources()
+                ],
+                "groups": group_dicts(results),
                 "results": [result_dict(r) for r in results],
                 "findings": [finding_dict(f) for f in fs],
                 "snapshot": render.snapshot_dict(snap),
             }
         )
     else:
-        sys.stdout.write(results_text(results))
-    return _exit_for(fs, args.fail_on)
+        sys.stdout.write(results_text(results, snap))
+    return exit_code(snap, results, args.fail_on)
+
+
+def _plan_arguments(interfaces: list[str]) -> list[str]:
+    """Problems with ``plan``'s interface list that need no look at the host."""
+    from ipmpd.sources import LINK_NAME
+
+    problems = []
+    seen: set[str] = set()
+    for name in interfaces:
+        physical, colon, unit = name.partition(":")
+        if not LINK_NAME.match(physical) or (colon and not unit.isdigit()):
+            problems.append(f"{name!r}: not an interface name")
+        elif colon:
+            problems.append(
+                f"{name}: a logical interface; only physical interfaces join a group (use {physical})"
+            )
+        elif name in seen:
+            problems.append(f"{name}: named more than once")
+        seen.add(name)
+    return problems
 
 
 def cmd_plan(args: argparse.Namespace, config: Config) -> int:
     from ipmpd import plan
-    from ipmpd.sources import LINK_NAME
 
-    bad = [i for i in args.interfaces if not LINK_NAME.match(i.split(":", 1)[0])]
-    if bad:
-        print(f"ipmpd plan: {', '.join(map(repr, bad))}: not an interface name", file=sys.stderr)
+    problems = _plan_arguments(args.interfaces)
+    if problems:
+        for p in problems:
+            print(f"ipmpd plan: {p}", file=sys.stderr)
         return EXIT_USAGE
-    physical = tuple(i for i in args.interfaces if ":" not in i)
+    physical = tuple(args.interfaces)
     snap = gather(make_runner(args, config), run_modlist=not args.no_modlist, extra_modlist=physical)
-    steps, results = plan.walk(snap, args.group, tuple(args.interfaces), config)
+    blind = snap.interface_list_error()
+    if blind is not None:
+        for line in blind_text(snap):
+            print(f"ipmpd plan: {line}", file=sys.stderr)
+        print("ipmpd plan: cannot plan a group on a host whose interfaces cannot be read", file=sys.stderr)
+        return EXIT_BLIND
+    absent = plan.absent(snap, physical)
+    if absent:
+        for name in absent:
+            print(
+                f"ipmpd plan: {name}: no such interface on this host ({plan.where_looked(snap)})",
+                file=sys.stderr,
+            )
+        return EXIT_USAGE
+    steps, results = plan.walk(snap, args.group, physical, config)
     fs = findings(tuple(results))
     commands = plan.create_commands(snap.host.platform, args.group, physical)
-    code = _exit_for(fs, args.fail_on)
-    if any(s.verdict == "fail" for s in steps) and code == EXIT_OK and not fs:
-        code = EXIT_FOUND  # a logical interface named on the command line
+    code = exit_code(snap, tuple(results), args.fail_on)
     if args.format == "json":
         _dump(
             {
@@ -228,6 +366,8 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             }
         )
         return code
+    for line in blind_text(snap):
+        print(line)
     print(f"Planning group {args.group} with {', '.join(args.interfaces)} ({snap.host.platform})\n")
     for s in steps:
         print(f"Step {s.number}: {s.title}: {s.verdict.upper()}")
@@ -310,7 +450,15 @@ def cmd_capture(args: argparse.Namespace, config: Config) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    plugin = "--nagios" in argv
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:
+        if plugin and e.code == EXIT_USAGE:
+            print("IPMPD UNKNOWN - usage error (see ipmpd check --help) | findings=0 unknown=0")
+            return NAGIOS_UNKNOWN
+        raise
     if args.command == "checks":
         return cmd_checks(args)
     if args.command == "run":
@@ -320,6 +468,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as e:
+        if plugin:
+            print(f"IPMPD UNKNOWN - configuration error: {_plugin_text(str(e))} | findings=0 unknown=0")
+            return NAGIOS_UNKNOWN
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -332,6 +483,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.command == "capture":
             return cmd_capture(args, config)
     except CaptureError as e:
+        if plugin:
+            print(f"IPMPD UNKNOWN - {_plugin_text(str(e))} | findings=0 unknown=0")
+            return NAGIOS_UNKNOWN
         print(f"ipmpd: {e}", file=sys.stderr)
         return EXIT_USAGE
     raise AssertionError(args.command)

@@ -70,6 +70,7 @@ class Daemon:
         self.runner = runner
         self.config_path = config_path
         self.latest = Latest(
+            started_at=time.time(),
             config_reload_at=time.time(),
             config_path=config_path,
             interval=config.daemon.interval,

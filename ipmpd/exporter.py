@@ -98,6 +98,16 @@ class IpmpdCollector(Collector):
         yield finding
 
     def _groups(self, latest: Latest) -> Iterator[Metric]:
+        ginfo = GaugeMetricFamily(
+            "ipmpd_group_info",
+            "1 for every group checked, with where it was seen: runtime (configured on the running "
+            "host), boot (the boot configuration restores it), config (ipmpd.toml declares it); "
+            "a group not seen at runtime has no ipmpd_group_state" + LAST,
+            labels=["group", "seen_in"],
+        )
+        for name, seen in sorted(latest.groups_seen.items()):
+            ginfo.add_metric([name, ",".join(seen)], 1.0)
+        yield ginfo
         members = GaugeMetricFamily(
             "ipmpd_group_members", "Interfaces in the IPMP group" + LAST, labels=["group"]
         )
@@ -180,6 +190,12 @@ class IpmpdCollector(Collector):
                 g.add_metric([], value)
             yield g
 
+        yield from gauge(
+            "ipmpd_start_time_seconds",
+            "Unix time the daemon started; with no ipmpd_last_gather_success_timestamp_seconds "
+            "it has never read its host",
+            latest.started_at,
+        )
         yield from gauge(
             "ipmpd_last_gather_timestamp_seconds",
             "Unix time the last gather finished, whatever its outcome",

@@ -20,6 +20,8 @@ from ipmpd.parsers import uname as uname_parser
 from ipmpd.sources import (
     DEFAULT_TIMEOUT,
     HOSTNAME_FILES,
+    IPADM_STORE,
+    IPADM_STORE_PATH,
     LINK_NAME,
     SOURCES,
     CommandResult,
@@ -81,38 +83,49 @@ def modlist_targets(groups: Iterable[model.Group], extra: Iterable[str] = ()) ->
 
 def _persistent_files(
     runner: Runner,
-) -> tuple[Optional[list[hostname.HostnameFile]], model.SourceStatus]:
+) -> tuple[Optional[tuple[model.BootInterface, ...]], model.SourceStatus]:
     start = time.monotonic()
+
+    def failed(why: str, path: str) -> tuple[None, model.SourceStatus]:
+        return None, model.SourceStatus("persistent", None, False, why, time.monotonic() - start, path)
+
     try:
         names = [n for n in runner.list_dir("/etc") if hostname.FILE_NAME.match(n)]
     except OSError as e:
-        return None, model.SourceStatus(
-            "persistent",
-            None,
-            False,
-            f"cannot list /etc: {e.strerror or e}",
-            time.monotonic() - start,
-            "/etc",
-        )
+        return failed(f"cannot list /etc: {e.strerror or e}", "/etc")
     files = []
+    texts = {}
     for n in names:
         path = f"/etc/{n}"
         try:
-            files.append(hostname.parse(path, runner.read_file(path)))
+            texts[path] = runner.read_file(path)
+            files.append(hostname.parse(path, texts[path]))
         except OSError as e:
-            return None, model.SourceStatus(
-                "persistent",
-                None,
-                False,
-                f"{path}: {e.strerror or e}",
-                time.monotonic() - start,
-                path,
-            )
+            return failed(f"{path}: {e.strerror or e}", path)
         except ParseError as e:
-            return None, model.SourceStatus("persistent", None, False, str(e), time.monotonic() - start, path)
-    return files, model.SourceStatus(
+            return failed(str(e), path)
+    return _boot_from_files(files, texts), model.SourceStatus(
         "persistent", None, True, None, time.monotonic() - start, "/etc/hostname.*"
     )
+
+
+def _ipadm_store(
+    runner: Runner,
+) -> tuple[Optional[tuple[ipadm.StoreInterface, ...]], model.SourceStatus]:
+    start = time.monotonic()
+    path = IPADM_STORE_PATH
+    try:
+        text = runner.read_file(path)
+    except FileNotFoundError:
+        text = ""  # ipmgmtd writes it on the first persistent change: nothing stored
+    except OSError as e:
+        why = f"{path}: {e.strerror or e}"
+        return None, model.SourceStatus("ipadm-store", None, False, why, time.monotonic() - start, path)
+    try:
+        found = ipadm.parse_store(text)
+    except ParseError as e:
+        return None, model.SourceStatus("ipadm-store", None, False, str(e), time.monotonic() - start, path)
+    return found, model.SourceStatus("ipadm-store", None, True, None, time.monotonic() - start, path)
 
 
 def _vlan_id(name: str, platform: str) -> Optional[int]:
@@ -161,9 +174,13 @@ def gather(
         statuses.append(st)
         results[src.name] = value
 
-    files: Optional[list[hostname.HostnameFile]] = None
+    files: Optional[tuple[model.BootInterface, ...]] = None
     if applies(HOSTNAME_FILES, platform, arch):
         files, st = _persistent_files(runner)
+        statuses.append(st)
+    store: Optional[tuple[ipadm.StoreInterface, ...]] = None
+    if applies(IPADM_STORE, platform, arch):
+        store, st = _ipadm_store(runner)
         statuses.append(st)
 
     entries: Optional[tuple[ifconfig.IfconfigEntry, ...]] = results.get("ifconfig")
@@ -177,7 +194,7 @@ def gather(
         interfaces = tuple(dataclasses.replace(i, modules=modules.get(i.name)) for i in interfaces)
     if modules is not None:
         statuses.extend(modules.sources)
-    persistent = _persistent(files, results.get("ipadm-if"))
+    persistent = _persistent(platform, files, results.get("ipadm-if"), results.get("ipadm-addr"), store)
     return model.Snapshot(
         host=host,
         interfaces=interfaces,
@@ -187,6 +204,7 @@ def gather(
         sources=tuple(statuses),
         taken_at=time.time(),
         modules_taken_at=modules.taken_at if modules is not None else None,
+        datalinks=None if results.get("links") is None else tuple(sorted(r.link for r in results["links"])),
     )
 
 
@@ -267,6 +285,7 @@ def _interfaces(
                 link=row.link if row else None,
                 probe=row.probe if row else None,
                 vlan_id=_vlan_id(name, platform),
+                duplicate_hwaddr=row.duplicate_hwaddr if row else False,
             )
         )
     return tuple(out)
@@ -320,37 +339,108 @@ def _state_from_flags(members: tuple[str, ...], interfaces: tuple[model.Interfac
     return "degraded" if bad else "ok"
 
 
-def _persistent(
-    files: Optional[list[hostname.HostnameFile]],
-    if_rows: Optional[tuple[ipadm.IfRow, ...]],
-) -> Optional[model.Persistent]:
-    if files is None and if_rows is None:
-        return None
-    kinds: list[str] = []
-    out: list[model.PersistentInterface] = []
-    logical: list[tuple[str, str]] = []
-    if files is not None:
-        kinds.append("hostname-files")
-        for f in files:
-            if ":" in f.interface:
-                if f.group:
-                    logical.append((f.path, f.group))
-                continue
-            out.append(
-                model.PersistentInterface(f.interface, (f.family,), f.group, f.standby, f.ipmp, f.path)
+def _boot_from_files(
+    files: list[hostname.HostnameFile], texts: dict[str, str]
+) -> tuple[model.BootInterface, ...]:
+    out = []
+    for f in files:
+        addresses = tuple(
+            model.BootAddress(
+                family=f.family,
+                address=a.address,
+                prefixlen=None,
+                flags=tuple(
+                    w
+                    for w, on in (("up", a.up), ("deprecated", a.deprecated), ("-failover", a.nofailover))
+                    if on
+                ),
             )
-    if if_rows is not None:
-        kinds.append("ipadm")
-        for r in if_rows:
-            fams = r.persistent_families
-            if fams:
-                out.append(
-                    model.PersistentInterface(
-                        r.ifname, fams, None, "s" in r.persistent, "I" in r.persistent, "ipadm"
-                    )
-                )
+            for a in f.addresses
+        )
+        out.append(
+            model.BootInterface(
+                name=f.interface,
+                origin=f.path,
+                families=(f.family,),
+                group=f.group or None,
+                ipmp=f.ipmp,
+                standby=f.standby,
+                addresses=addresses,
+                text=texts.get(f.path),
+            )
+        )
+    return tuple(sorted(out, key=lambda p: (p.name, p.origin)))
+
+
+def _boot_from_ipadm(
+    if_rows: tuple[ipadm.IfRow, ...],
+    addr_rows: tuple[ipadm.AddrRow, ...],
+    store: Optional[tuple[ipadm.StoreInterface, ...]],
+    files: Optional[tuple[model.BootInterface, ...]],
+) -> tuple[model.BootInterface, ...]:
+    addrs: dict[str, list[model.BootAddress]] = {}
+    for a in addr_rows:
+        if not a.persistent.strip("-"):
+            continue  # a temporary address (ipadm -t): nothing restores it
+        family = "ipv6" if a.address and ":" in a.address else "ipv4"
+        addrs.setdefault(a.interface, []).append(
+            model.BootAddress(
+                family, a.address, a.prefixlen, tuple(c for c in a.persistent if c != "-"), a.addrobj
+            )
+        )
+    stored = {e.ifname: e for e in store or ()}
+    # An IPMP interface's group is its name unless its hostname file names
+    # another; at boot ipadm adds members to the IPMP interface's group.
+    file_group = {p.name: p.group for p in files or () if p.ipmp and p.group}
+
+    def group_of(ipmp_if: str) -> str:
+        return file_group.get(ipmp_if) or ipmp_if
+
+    out = []
+    for r in if_rows:
+        fams = r.persistent_families
+        if not fams:
+            continue  # not in the persistent configuration (created with -t)
+        e = stored.get(r.ifname)
+        ipmp = e.ipmp if e is not None else r.ipmp
+        ipmp_if = e.ipmp_interface if e is not None else None
+        group = group_of(r.ifname) if ipmp else (group_of(ipmp_if) if ipmp_if else None)
+        out.append(
+            model.BootInterface(
+                name=r.ifname,
+                origin="ipadm",
+                families=fams,
+                group=group if store is not None else None,
+                ipmp=ipmp,
+                standby="s" in r.persistent,
+                addresses=tuple(addrs.get(r.ifname, ())),
+                ipmp_interface=ipmp_if,
+            )
+        )
+    return tuple(sorted(out, key=lambda p: p.name))
+
+
+def _persistent(
+    platform: str,
+    files: Optional[tuple[model.BootInterface, ...]],
+    if_rows: Optional[tuple[ipadm.IfRow, ...]],
+    addr_rows: Optional[tuple[ipadm.AddrRow, ...]],
+    store: Optional[tuple[ipadm.StoreInterface, ...]],
+) -> model.Persistent:
+    expected = {
+        "solaris10": (model.HOSTNAME_FILES,),
+        "solaris11": (model.IPADM,),
+    }.get(platform, (model.HOSTNAME_FILES, model.IPADM))
+    boot_ipadm = None
+    if model.IPADM in expected and if_rows is not None and addr_rows is not None:
+        boot_ipadm = _boot_from_ipadm(if_rows, addr_rows, store, files)
+    ipadm_ipmp = None
+    if store:
+        ipadm_ipmp = any(e.with_class for e in store)
     return model.Persistent(
-        tuple(kinds),
-        tuple(sorted(out, key=lambda p: (p.name, p.origin))),
-        tuple(sorted(logical)),
+        expected=expected,
+        hostname_files=files if model.HOSTNAME_FILES in expected else None,
+        ipadm=boot_ipadm,
+        ipadm_groups=store is not None,
+        ipadm_ipmp=ipadm_ipmp,
     )

@@ -6,6 +6,7 @@ nothing".  Lists are sorted by name so output is stable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -50,6 +51,9 @@ class Interface:
     link: Optional[str] = None
     probe: Optional[str] = None
     vlan_id: Optional[int] = None
+    # ipmpstat -i FLAGS "h": in.mpathd offlined it because its hardware address
+    # is not unique in the group (ipmpstat.c; Solaris 11 and illumos).
+    duplicate_hwaddr: bool = False
 
     @property
     def standby(self) -> bool:
@@ -71,46 +75,121 @@ class Group:
 
 
 @dataclass(frozen=True)
-class PersistentInterface:
-    name: str
+class BootAddress:
+    """One address the boot configuration sets up."""
+
+    family: str  # ipv4 | ipv6
+    address: Optional[str]  # as written: an address, a host name, or None
+    prefixlen: Optional[int]
+    flags: tuple[str, ...]  # hostname files: the words written (up, deprecated, -failover ...)
+    name: Optional[str] = None  # ipadm: the address object (net0/v4)
+
+
+@dataclass(frozen=True)
+class BootInterface:
+    """One interface as one boot store restores it."""
+
+    name: str  # e1000g0, or e1000g0:1 for a hostname file naming a logical interface
+    origin: str  # /etc/hostname.e1000g0, /etc/hostname6.e1000g0, or "ipadm"
     families: tuple[str, ...]
-    group: Optional[str]  # None when the source does not record it (ipadm)
+    group: Optional[str]  # the IPMP group boot puts it in; None: none
+    ipmp: bool  # an IPMP interface
     standby: bool
-    ipmp: bool
-    origin: str  # /etc/hostname.e1000g0, or "ipadm"
+    addresses: tuple[BootAddress, ...] = ()
+    ipmp_interface: Optional[str] = None  # ipadm: the IPMP interface it is added to
+    text: Optional[str] = None  # a hostname file's whole text
+
+    @property
+    def logical(self) -> bool:
+        return ":" in self.name
+
+
+HOSTNAME_FILES, IPADM = "hostname-files", "ipadm"
 
 
 @dataclass(frozen=True)
 class Persistent:
-    """What the host will restore at boot."""
+    """What the host restores at boot, one field per store.
 
-    kinds: tuple[str, ...]  # hostname-files and/or ipadm
-    interfaces: tuple[PersistentInterface, ...]
-    # /etc/hostname.IF:N files that set ``group`` on a logical interface
-    logical_groups: tuple[tuple[str, str], ...] = ()
-    _by_name: dict[str, tuple[PersistentInterface, ...]] = field(
+    ``expected`` names the stores this platform restores from (Solaris 10:
+    hostname files; Solaris 11: ipadm; illumos: both).  A store that is
+    expected but ``None`` could not be read: whatever depends on it is
+    unknown.  ``ipadm_groups`` says whether the ipadm entries carry the IPMP
+    group they join at boot (False where ipadm's membership is not readable).
+    """
+
+    expected: tuple[str, ...]
+    hostname_files: Optional[tuple[BootInterface, ...]]
+    ipadm: Optional[tuple[BootInterface, ...]]
+    ipadm_groups: bool = False
+    # Whether this host's ipadm manages IPMP (illumos 2021+: its store has
+    # ``_ifclass``); None when that cannot be told.
+    ipadm_ipmp: Optional[bool] = None
+    _effective: dict[str, tuple[BootInterface, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
-    _by_group: dict[str, tuple[PersistentInterface, ...]] = field(
+    _members: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _by_name: dict[str, tuple[BootInterface, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 
     def __post_init__(self) -> None:
-        by_name: dict[str, list[PersistentInterface]] = {}
-        by_group: dict[str, list[PersistentInterface]] = {}
-        for p in self.interfaces:
+        by_name: dict[str, list[BootInterface]] = {}
+        for p in self.entries():
             by_name.setdefault(p.name, []).append(p)
-            if p.group is not None:
-                by_group.setdefault(p.group, []).append(p)
         self._by_name.update({k: tuple(v) for k, v in by_name.items()})
-        self._by_group.update({k: tuple(v) for k, v in by_group.items()})
+        # Where an /etc/hostname.IF (or hostname6.IF) exists, illumos net-physical
+        # plumbs from it and ignores ipadm's configuration of IF.
+        files = {p.name.split(":", 1)[0] for p in self.hostname_files or ()}
+        effective: dict[str, list[BootInterface]] = {}
+        members: dict[str, set[str]] = {}
+        for p in tuple(self.hostname_files or ()) + tuple(p for p in self.ipadm or () if p.name not in files):
+            effective.setdefault(p.name, []).append(p)
+            if p.group:
+                group = members.setdefault(p.group, set())
+                if not p.ipmp and not p.logical:
+                    group.add(p.name)
+        self._effective.update({k: tuple(v) for k, v in effective.items()})
+        self._members.update({k: tuple(sorted(v)) for k, v in members.items()})
 
-    def in_group(self, group: str) -> tuple[PersistentInterface, ...]:
-        """Persistent entries that name ``group``."""
-        return self._by_group.get(group, ())
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The stores that were read."""
+        return tuple(k for k in self.expected if self.store(k) is not None)
 
-    def get(self, name: str) -> tuple[PersistentInterface, ...]:
+    def store(self, kind: str) -> Optional[tuple[BootInterface, ...]]:
+        return self.hostname_files if kind == HOSTNAME_FILES else self.ipadm
+
+    def missing(self) -> tuple[str, ...]:
+        """Expected stores that could not be read."""
+        return tuple(k for k in self.expected if self.store(k) is None)
+
+    def membership_unknown(self) -> bool:
+        """True when some store's group membership cannot be read (ipadm without its store)."""
+        return bool(self.missing()) or (IPADM in self.expected and not self.ipadm_groups)
+
+    def entries(self) -> tuple[BootInterface, ...]:
+        return (self.hostname_files or ()) + (self.ipadm or ())
+
+    def get(self, name: str) -> tuple[BootInterface, ...]:
         return self._by_name.get(name, ())
+
+    def effective(self, name: str) -> tuple[BootInterface, ...]:
+        """The entries boot acts on for ``name`` (a hostname file hides ipadm's)."""
+        return self._effective.get(name, ())
+
+    def members(self, group: str) -> tuple[str, ...]:
+        """Physical interfaces boot puts in ``group``."""
+        return self._members.get(group, ())
+
+    def groups(self) -> tuple[str, ...]:
+        """Every group the boot configuration names (members, IPMP interfaces, logical files)."""
+        return tuple(sorted(self._members))
+
+    @property
+    def logical_groups(self) -> tuple[tuple[str, str], ...]:
+        """(file, group) for every hostname file that sets ``group`` on a logical interface."""
+        return tuple(sorted((p.origin, p.group) for p in self.hostname_files or () if p.logical and p.group))
 
 
 @dataclass(frozen=True)
@@ -146,11 +225,13 @@ class Snapshot:
     host: Host
     interfaces: tuple[Interface, ...]
     groups: tuple[Group, ...]
-    persistent: Optional[Persistent]
+    persistent: Persistent  # what boot restores, per store (each None when it could not be read)
     local_mac_address: Optional[bool]  # eeprom local-mac-address? (SPARC); None if unknown
     sources: tuple[SourceStatus, ...]
     taken_at: float
     modules_taken_at: Optional[float] = None
+    # Datalinks ``dladm show-phys`` lists, plumbed or not; None where it was not read.
+    datalinks: Optional[tuple[str, ...]] = None
     # Indexes built once; lookups are made per group and per check.
     _by_name: dict[str, Interface] = field(default_factory=dict, init=False, compare=False, repr=False)
     _groups: dict[str, Group] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -183,3 +264,29 @@ class Snapshot:
 
     def source_errors(self, name: str) -> list[str]:
         return [f"{s.error}" for s in self.runs(name) if not s.ok]
+
+    def describe_missing(self, names: Iterable[str]) -> Optional[str]:
+        """Which of the named sources did not answer, and why; None when all did."""
+        bad = []
+        for n in names:
+            ok = self.source_ok(n)
+            if ok is None:
+                bad.append(f"{n} (not run)")
+            elif not ok:
+                errs = self.source_errors(n)
+                bad.append(f"{n} ({errs[0]})" if errs else n)
+        return ", ".join(bad) if bad else None
+
+    def interface_list_error(self) -> Optional[str]:
+        """Why the host's interface list (``ifconfig -a``) could not be read; None when it was."""
+        ok = self.source_ok("ifconfig")
+        if ok:
+            return None
+        if ok is None:
+            return "ifconfig -a was not run"
+        return "ifconfig -a failed: " + "; ".join(self.source_errors("ifconfig"))
+
+    def failed_sources(self) -> list[SourceStatus]:
+        """Every run that did not answer, the interface list first."""
+        bad = [s for s in self.sources if not s.ok]
+        return sorted(bad, key=lambda s: s.name != "ifconfig")

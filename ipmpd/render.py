@@ -41,6 +41,7 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
                 "standby": i.standby,
                 "inactive": i.inactive,
                 "vlan_id": i.vlan_id,
+                "duplicate_hwaddr": i.duplicate_hwaddr,
                 "addresses": [
                     {
                         "name": a.name,
@@ -65,21 +66,12 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
             }
             for g in snap.groups
         ],
-        "persistent": None
-        if snap.persistent is None
-        else {
-            "kinds": list(snap.persistent.kinds),
-            "interfaces": [
-                {
-                    "name": p.name,
-                    "families": list(p.families),
-                    "group": p.group,
-                    "standby": p.standby,
-                    "ipmp": p.ipmp,
-                    "origin": p.origin,
-                }
-                for p in snap.persistent.interfaces
-            ],
+        "persistent": {
+            "expected": list(snap.persistent.expected),
+            "missing": list(snap.persistent.missing()),
+            "ipadm_groups": snap.persistent.ipadm_groups,
+            "hostname_files": _boot_list(snap.persistent.hostname_files),
+            "ipadm": _boot_list(snap.persistent.ipadm),
             "logical_groups": [{"path": path, "group": g} for path, g in snap.persistent.logical_groups],
         },
         "local_mac_address": snap.local_mac_address,
@@ -95,6 +87,33 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
             for s in snap.sources
         ],
     }
+
+
+def _boot_list(entries: Optional[tuple[model.BootInterface, ...]]) -> Optional[list[dict[str, Any]]]:
+    if entries is None:
+        return None
+    return [
+        {
+            "name": p.name,
+            "origin": p.origin,
+            "families": list(p.families),
+            "group": p.group,
+            "ipmp": p.ipmp,
+            "standby": p.standby,
+            "ipmp_interface": p.ipmp_interface,
+            "addresses": [
+                {
+                    "family": a.family,
+                    "address": a.address,
+                    "prefixlen": a.prefixlen,
+                    "flags": list(a.flags),
+                    "name": a.name,
+                }
+                for a in p.addresses
+            ],
+        }
+        for p in entries
+    ]
 
 
 def _cell(value: Any) -> str:
@@ -191,15 +210,3 @@ def snapshot_text(snap: model.Snapshot) -> str:
     out.append("")
     out.append("? = could not look (the source that would say is missing or failed)")
     return "\n".join(out)
-
-
-def describe_missing(snap: model.Snapshot, names: list[str]) -> Optional[str]:
-    bad = []
-    for n in names:
-        ok = snap.source_ok(n)
-        if ok is None:
-            bad.append(f"{n} (not run)")
-        elif not ok:
-            errs = snap.source_errors(n)
-            bad.append(f"{n} ({errs[0]})" if errs else n)
-    return ", ".join(bad) if bad else None

@@ -453,6 +453,19 @@ HOSTNAME_FILES = Source(
     doc="persistent configuration files",
 )
 
+# illumos ipadm's persistent store: the only place that says which IPMP
+# interface a member rejoins at boot (ipadm create-ipmp/add-ipmp, 2021+).
+# World-readable; absent when ipadm never persisted anything.  Solaris 11
+# keeps its store elsewhere (SMF on 11.4) in a format not published.
+IPADM_STORE = Source(
+    "ipadm-store",
+    ("read", "/etc/ipadm/ipadm.conf"),
+    ("illumos",),
+    "parsers.ipadm.parse_store",
+    doc="ipadm's persistent IPMP membership (illumos)",
+)
+IPADM_STORE_PATH = "/etc/ipadm/ipadm.conf"
+
 
 def modlist_argv(interface: str) -> tuple[str, ...]:
     if not LINK_NAME.match(interface):

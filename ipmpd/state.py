@@ -27,6 +27,15 @@ class Latest:
     config_path: Optional[str] = None
     interval: Optional[float] = None  # [daemon] interval in force
     modlist_interval: Optional[float] = None  # [daemon] modlist_interval in force (0: disabled)
+    started_at: Optional[float] = None  # wall-clock time the daemon started
+
+    @property
+    def groups_seen(self) -> dict[str, tuple[str, ...]]:
+        """Every group checked, with where it was seen (runtime, boot, config)."""
+        seen: dict[str, tuple[str, ...]] = {}
+        for r in self.results:
+            seen.setdefault(r.group, r.seen_in)
+        return seen
 
     @property
     def findings(self) -> list[Finding]:

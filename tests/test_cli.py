@@ -38,8 +38,13 @@ def test_check_fail_on_follows_severities(tmp_path):
 def test_check_json_shape():
     p = ipmpd("check", "--demo", "--format", "json")
     data = json.loads(p.stdout)
-    assert set(data) == {"results", "findings", "snapshot"}
-    assert set(data["results"][0]) == {"group", "code", "name", "severity", "status", "reason"}
+    assert set(data) == {"could_not_look", "groups", "results", "findings", "snapshot"}
+    assert data["could_not_look"] == []
+    assert data["groups"] == [
+        {"name": "10g-failover", "seen_in": ["runtime", "boot"]},
+        {"name": "itops0", "seen_in": ["runtime", "boot"]},
+    ]
+    assert set(data["results"][0]) == {"group", "seen_in", "code", "name", "severity", "status", "reason"}
     assert data["findings"] == [
         {
             "group": "10g-failover",
@@ -77,16 +82,18 @@ def test_plan_clean_interfaces_pass_what_they_can(demo_copy):
     edit_output(demo_copy, ["uname", "-a"], "SunOS s11 5.11 11.4.0.15.0 i86pc i386 i86pc\n")
     edit_output(demo_copy, ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"], None)
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "orapriv", "--capture", str(demo_copy))
-    assert p.returncode == 0
+    assert p.returncode == 3  # could not look: nothing failed, but step 7 cannot be told
     assert "Step 7: Same media type: CANNOT TELL" in p.stdout
     assert "Step 2: Each interface has a unique MAC address: PASS" in p.stdout
     assert "ipadm add-ipmp -i e1000g2 -i e1000g3" in p.stdout
 
 
-def test_plan_refuses_bad_names_and_fails_logical():
+def test_plan_refuses_bad_names_logical_interfaces_and_duplicates():
     assert ipmpd("plan", "e1000g0;reboot", "e1000g1", "--group", "g", "--demo").returncode == 2
     p = ipmpd("plan", "e1000g2:1", "e1000g3", "--group", "g", "--demo")
-    assert p.returncode == 1 and "logical interfaces" in p.stdout
+    assert p.returncode == 2 and "e1000g2:1: a logical interface" in p.stderr and not p.stdout
+    p = ipmpd("plan", "e1000g2", "e1000g3", "e1000g2", "--group", "g", "--demo")
+    assert p.returncode == 2 and "e1000g2: named more than once" in p.stderr
 
 
 def test_checks_lists_every_check():

@@ -51,6 +51,7 @@ def demo_latest() -> Latest:
         config_reload_at=T0,
         interval=60.0,
         modlist_interval=3600.0,
+        started_at=T0 - 60.0,
     )
 
 

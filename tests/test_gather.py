@@ -200,6 +200,6 @@ def test_a_replaced_snapshot_has_its_own_indexes():
     assert len(snap.runs("modlist")) == before == 4  # the original is untouched
     assert copy.runs("modlist") == [] and copy.source_names() == ["uname"]
     persistent = snap.persistent
-    assert persistent is not None
-    trimmed = dataclasses.replace(persistent, interfaces=())
+    trimmed = dataclasses.replace(persistent, hostname_files=())
     assert trimmed.get("e1000g0") == () and persistent.get("e1000g0") != ()
+    assert trimmed.members("itops0") == () and persistent.members("itops0") == ("e1000g2", "e1000g3")

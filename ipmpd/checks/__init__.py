@@ -7,7 +7,6 @@ one test file.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Optional
@@ -28,9 +27,8 @@ from ipmpd.checks import (
     ipmp012_persistence,
     ipmp013_group_health,
 )
-from ipmpd.checks.base import Check, Context, Issue, Unknown
+from ipmpd.checks.base import Check, Context, Issue, Skipped, Unknown
 from ipmpd.config import Config
-from ipmpd.render import describe_missing
 
 
 def _check(module: ModuleType) -> Check:
@@ -84,6 +82,7 @@ class Result:
     status: str  # ok | finding | unknown | skipped
     reason: Optional[str]
     findings: tuple[Finding, ...] = ()
+    seen_in: tuple[str, ...] = ()  # runtime, boot, config
 
 
 def by_code_or_name(key: str) -> Optional[Check]:
@@ -100,36 +99,46 @@ def severity_for(check: Check, config: Config) -> str:
     return check.severity
 
 
-def groups_to_check(snap: model.Snapshot, config: Config) -> list[str]:
-    """Configured groups, plus every group found on the host."""
-    names = {g.name for g in config.groups} | {g.name for g in snap.groups}
-    return sorted(names)
+SEEN_IN = ("runtime", "boot", "config")
+
+
+def groups_to_check(snap: model.Snapshot, config: Config) -> list[tuple[str, tuple[str, ...]]]:
+    """Every group running on the host, restored by its boot configuration or
+    declared in ipmpd.toml, with where it was seen."""
+    where = {
+        "runtime": {g.name for g in snap.groups},
+        "boot": set(snap.persistent.groups()),
+        "config": {g.name for g in config.groups},
+    }
+    names = set().union(*where.values())
+    return [(n, tuple(w for w in SEEN_IN if n in where[w])) for n in sorted(names)]
 
 
 def run_check(check: Check, ctx: Context, config: Config) -> Result:
     severity = severity_for(check, config)
-    base = (ctx.group_name, check.code, check.name, severity)
+
+    def result(status: str, reason: Optional[str], found: tuple[Finding, ...] = ()) -> Result:
+        return Result(ctx.group_name, check.code, check.name, severity, status, reason, found, ctx.seen_in)
+
     if check.code in config.checks.ignore or check.name in config.checks.ignore:
-        return Result(*base, "skipped", "ignored in [checks] ignore")
-    missing = describe_missing(ctx.snapshot, list(check.needs))
+        return result("skipped", "ignored in [checks] ignore")
+    missing = ctx.snapshot.describe_missing(check.needs)
     if missing:
-        return Result(*base, "unknown", f"source not available: {missing}")
-    try:
-        outcome = check.run(ctx)
-    except ipmp011_membership.NotConfigured as e:
-        return Result(*base, "skipped", str(e))
+        return result("unknown", f"source not available: {missing}")
+    outcome = check.run(ctx)
+    if isinstance(outcome, Skipped):
+        return result("skipped", outcome.reason)
     if isinstance(outcome, Unknown):
-        return Result(*base, "unknown", outcome.reason)
+        return result("unknown", outcome.reason)
     note = None
     if check.code in MODULE_CHECKS and ctx.snapshot.modules_taken_at is not None:
         # Module lists come from the last modlist run, not this gather.
-        age = max(0, int(time.time() - ctx.snapshot.modules_taken_at))
+        age = max(0, int(ctx.now - ctx.snapshot.modules_taken_at))
         note = f"module lists {age}s old"
     if not outcome:
-        return Result(*base, "ok", note)
+        return result("ok", note)
     found = tuple(_finding(check, ctx.group_name, severity, i) for i in outcome)
-    reason = f"{len(found)} finding(s)" + (f"; {note}" if note else "")
-    return Result(*base, "finding", reason, found)
+    return result("finding", f"{len(found)} finding(s)" + (f"; {note}" if note else ""), found)
 
 
 def _finding(check: Check, group: str, severity: str, issue: Issue) -> Finding:
@@ -137,11 +146,13 @@ def _finding(check: Check, group: str, severity: str, issue: Issue) -> Finding:
     return Finding(check.code, check.name, sev, group, issue.interfaces, issue.message, issue.remediation)
 
 
-def evaluate(snap: model.Snapshot, config: Config) -> tuple[Result, ...]:
-    """One result for every (group, check) pair."""
+def evaluate(snap: model.Snapshot, config: Config, now: Optional[float] = None) -> tuple[Result, ...]:
+    """One result for every (group, check) pair, judged at ``now`` (default:
+    the snapshot's own time, so a replayed capture ages as when it was taken)."""
+    at = snap.taken_at if now is None else now
     results = []
-    for name in groups_to_check(snap, config):
-        ctx = Context(snap, name, snap.group(name), config, config.group(name))
+    for name, seen_in in groups_to_check(snap, config):
+        ctx = Context(snap, name, snap.group(name), config, config.group(name), now=at, seen_in=seen_in)
         for check in REGISTRY:
             results.append(run_check(check, ctx, config))
     return tuple(results)

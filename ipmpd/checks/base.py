@@ -1,9 +1,11 @@
 """What a check is, what it sees, and what it returns.
 
-A check is a pure function of a :class:`Context` (the snapshot, one group and
-the configuration).  It returns a list of :class:`Issue` (empty when the rule
-holds) or an :class:`Unknown` when it could not look.  It never logs and
-never formats beyond its own message.
+A check is a pure function of a :class:`Context` (the snapshot, one group,
+the configuration and the time it is judged at).  It returns a list of
+:class:`Issue` (empty when the rule holds), an :class:`Unknown` when it could
+not look, or a :class:`Skipped` when it does not apply.  It never logs, never
+reads the clock and never formats beyond its own message, so the same check
+can be re-run on a changed snapshot.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ class Issue:
 
 @dataclass(frozen=True)
 class Unknown:
+    """Could not look: a source the check needs is missing or failed."""
+
     reason: str
 
 
-Outcome = Union[list[Issue], Unknown]
+@dataclass(frozen=True)
+class Skipped:
+    """The check does not apply to this group (e.g. membership of an unconfigured group)."""
+
+    reason: str
+
+
+Outcome = Union[list[Issue], Unknown, Skipped]
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,11 @@ class Context:
     group_config: Optional[GroupConfig]
     # For `ipmpd plan`: the interfaces to judge when the group does not exist.
     proposed: Optional[tuple[str, ...]] = None
+    # The time the checks are judged at (ages are relative to it); evaluate()
+    # uses the snapshot's own time unless told otherwise.
+    now: float = 0.0
+    # Where the group was seen: runtime, boot, config (see evaluate()).
+    seen_in: tuple[str, ...] = ()
 
     @property
     def platform(self) -> str:
@@ -49,14 +65,43 @@ class Context:
 
     @property
     def member_names(self) -> Optional[tuple[str, ...]]:
-        """Runtime members; else the planned or configured ones; None if neither."""
+        """The planned members; else the runtime ones; else those the boot
+        configuration puts in the group; else the configured ones; None if none."""
         if self.proposed is not None:
             return self.proposed
         if self.group is not None:
             return tuple(sorted(self.group.members))
+        if "boot" in self.seen_in:
+            return self.snapshot.persistent.members(self.group_name)
         if self.group_config is not None:
             return tuple(sorted(self.group_config.interfaces))
         return None
+
+    def boot_unknown(self) -> Optional[Unknown]:
+        """Unknown when a boot store this platform restores from could not be read."""
+        missing = self.snapshot.persistent.missing()
+        if not missing:
+            return None
+        reasons = [
+            f"{s.name}: {s.error}"
+            for s in self.snapshot.sources
+            if s.name in ("persistent", "ipadm-if", "ipadm-addr") and not s.ok
+        ]
+        return Unknown(
+            f"the boot configuration ({', '.join(missing)}) could not be read"
+            + (f": {'; '.join(reasons)}" if reasons else "")
+        )
+
+    def not_running(self) -> Union[Unknown, Skipped]:
+        """For a check of runtime state on a group that is not running: unknown when
+        the interface list could not be read, else it does not apply."""
+        blind = self.snapshot.interface_list_error()
+        if blind is not None:
+            return Unknown(blind)
+        return Skipped(
+            f"group {self.group_name!r} is not running (seen in {', '.join(self.seen_in) or 'nothing'}); "
+            "its other findings speak for it"
+        )
 
     def members(self) -> Union[list[model.Interface], Unknown]:
         names = self.member_names

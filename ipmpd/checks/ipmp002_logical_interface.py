@@ -16,15 +16,20 @@ Fix:
 
 from __future__ import annotations
 
-from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.base import Context, Issue, Outcome
+from ipmpd.model import HOSTNAME_FILES
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP002", "logical-interface", "error", 1, ()
 
 
 def check(ctx: Context) -> Outcome:
     persistent = ctx.snapshot.persistent
-    if persistent is None:
-        return Unknown("the persistent configuration could not be read")
+    if HOSTNAME_FILES not in persistent.expected:
+        return []  # Solaris 11 reads no /etc/hostname.*; ipadm cannot group a logical interface
+    if persistent.hostname_files is None:
+        unknown = ctx.boot_unknown()
+        assert unknown is not None
+        return unknown
     issues = []
     for path, group in persistent.logical_groups:
         if group != ctx.group_name:

@@ -2,7 +2,9 @@
 
 What it checks:
     Every member of the group has its own MAC address (ifconfig ``ether``,
-    else ``dladm show-phys -m``).
+    else ``dladm show-phys -m``), and in.mpathd has not offlined a member
+    for a duplicate hardware address (``ipmpstat -i`` FLAGS ``h``, which
+    stands even where this zone cannot see MAC addresses).
 
 Why it matters:
     in.mpathd tells members apart by hardware address; two members with one
@@ -30,37 +32,55 @@ def check(ctx: Context) -> Outcome:
     members = ctx.members()
     if isinstance(members, Unknown):
         return members
-    missing = [m.name for m in members if m.mac is None]
-    if missing:
-        why = "ifconfig printed no ether line (not run as root?)"
-        if ctx.snapshot.source_ok("macs") is False:
-            why += "; dladm show-phys -m failed: " + "; ".join(ctx.snapshot.source_errors("macs"))
-        return Unknown(f"MAC address of {', '.join(missing)} unknown: {why}")
+    issues = []
+    # ipmpstat has already judged these: in.mpathd offlined them for a
+    # duplicate hardware address, whether or not this zone can see MACs.
+    offlined = [m for m in members if m.duplicate_hwaddr]
+    for m in offlined:
+        issues.append(
+            Issue(
+                (m.name,),
+                f"in.mpathd offlined {m.name}: its hardware address is not unique in group "
+                f"{ctx.group_name} (ipmpstat -i FLAGS h).",
+                _unique_mac_fix(ctx, [m.name]),
+            )
+        )
     by_mac: dict[str, list[str]] = defaultdict(list)
     for m in members:
         if m.mac is not None:
             by_mac[m.mac].append(m.name)
-    issues = []
     for mac, names in sorted(by_mac.items()):
         if len(names) < 2:
             continue
-        fix: list[str] = []
-        if ctx.snapshot.host.arch == "sparc":
-            if ctx.snapshot.local_mac_address is False:
-                fix.append("eeprom local-mac-address?=true  # currently false; then reboot")
-            else:
-                fix.append("eeprom local-mac-address?=true  # then reboot")
-        for name in names[1:]:
-            if ctx.platform in ("solaris11", "illumos"):
-                fix.append(f"dladm set-linkprop -p mac-address=<unique MAC> {name}")
-            else:
-                fix.append(f"ifconfig {name} ether <unique MAC>  # and in /etc/hostname.{name}")
+        if all(n in {o.name for o in offlined} for n in names[1:]):
+            continue  # already reported above, one finding per offlined member
         issues.append(
             Issue(
                 tuple(names),
                 f"{' and '.join(names)} share MAC address {mac}; every member of "
                 f"group {ctx.group_name} needs its own.",
-                tuple(fix),
+                _unique_mac_fix(ctx, names[1:]),
             )
         )
+    missing = [m.name for m in members if m.mac is None and not m.duplicate_hwaddr]
+    if missing and not issues:
+        why = "ifconfig printed no ether line (not run as root?)"
+        if ctx.snapshot.source_ok("macs") is False:
+            why += "; dladm show-phys -m failed: " + "; ".join(ctx.snapshot.source_errors("macs"))
+        return Unknown(f"MAC address of {', '.join(missing)} unknown: {why}")
     return issues
+
+
+def _unique_mac_fix(ctx: Context, names: list[str]) -> tuple[str, ...]:
+    fix: list[str] = []
+    if ctx.snapshot.host.arch == "sparc":
+        if ctx.snapshot.local_mac_address is False:
+            fix.append("eeprom local-mac-address?=true  # currently false; then reboot")
+        else:
+            fix.append("eeprom local-mac-address?=true  # then reboot")
+    for name in names:
+        if ctx.platform in ("solaris11", "illumos"):
+            fix.append(f"dladm set-linkprop -p mac-address=<unique MAC> {name}")
+        else:
+            fix.append(f"ifconfig {name} ether <unique MAC>  # and in /etc/hostname.{name}")
+    return tuple(fix)

@@ -18,7 +18,7 @@ Fix:
 
 from __future__ import annotations
 
-from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.base import Context, Issue, Outcome, Skipped, Unknown
 from ipmpd.checks.remedy import add_member
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP011", "membership", "warning", None, ("ifconfig",)
@@ -27,7 +27,7 @@ CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP011", "membership", "warning", None, ("
 def check(ctx: Context) -> Outcome:
     gc = ctx.group_config
     if gc is None:
-        raise NotConfigured(f"group {ctx.group_name!r} has no [[group]] entry in the configuration")
+        return Skipped(f"group {ctx.group_name!r} has no [[group]] entry in the configuration")
     if ctx.group is None:
         return [
             Issue(
@@ -62,7 +62,3 @@ def check(ctx: Context) -> Outcome:
             )
         )
     return issues
-
-
-class NotConfigured(Exception):
-    """Raised by a check that only applies to configured groups."""

@@ -1,99 +1,107 @@
 """IPMP012 persistence (drift against what boot restores).
 
 What it checks:
-    Every runtime member will come back in this group after a reboot: its
-    ``/etc/hostname.IF`` names the group (Solaris 10, illumos), or ipadm
-    holds it persistently (Solaris 11); and no persistent file puts another
-    interface in the group that is not a member now.
+    The group the boot configuration builds is the group running now: every
+    runtime member is put back in this group at boot (its
+    ``/etc/hostname.IF`` names the group on Solaris 10 and illumos; ipadm
+    holds the membership on illumos with ``ipadm add-ipmp`` and on Solaris
+    11), and nothing in the boot configuration puts another interface in the
+    group.  A group defined only in the boot configuration is checked too:
+    each of its members is a finding until the group runs.
 
 Why it matters:
-    Changes made with ``ifconfig`` alone vanish at the next boot.  A member
-    that was never written to the persistent configuration leaves the group
-    without redundancy after the next reboot -- usually discovered during an
-    outage.
+    Changes made with ``ifconfig`` alone, or ``ipadm -t``, vanish at the next
+    boot; a member taken out at runtime but still written down comes back.
+    Either way the next reboot silently changes the group -- usually
+    discovered during an outage.
 
 Fix:
     Write the running configuration down: add ``group NAME`` to
     ``/etc/hostname.IF`` (Solaris 10, illumos), or recreate the membership
-    without ``-t`` (``ipadm add-ipmp -i IF IPMPIF``) on Solaris 11.
+    without ``-t`` (``ipadm add-ipmp -i IF IPMPIF``) on Solaris 11 and on
+    illumos hosts that keep IPMP in ipadm; or take the interface out of the
+    boot configuration when the runtime change was meant.  Solaris 11 keeps
+    its persistent IPMP membership in a store ipmpd does not read, so there
+    this check can only tell whether a member is persistent at all, and says
+    unknown for the group it rejoins.
 """
 
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.model import IPADM
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP012", "persistence", "warning", None, ()
 
 
 def check(ctx: Context) -> Outcome:
+    unknown = ctx.boot_unknown()
+    if unknown is not None:
+        return unknown
     persistent = ctx.snapshot.persistent
-    if persistent is None:
-        reasons = [
-            f"{s.name}: {s.error}"
-            for s in ctx.snapshot.sources
-            if s.name in ("persistent", "ipadm-if") and not s.ok
-        ]
-        return Unknown(
-            "the persistent configuration could not be read" + (f" ({'; '.join(reasons)})" if reasons else "")
-        )
-    if ctx.group is None:
-        return Unknown(f"group {ctx.group_name!r} is not on this host")
+    g = ctx.group
+    if g is None and ctx.snapshot.interface_list_error() is not None:
+        return Unknown(ctx.snapshot.interface_list_error() or "")
+    group = ctx.group_name
+    running = set(g.members) if g is not None else set()
+    boot = set(persistent.members(group))
     issues = []
-    files = "hostname-files" in persistent.kinds
-    for name in sorted(ctx.group.members):
-        entries = persistent.get(name)
-        grouped = [p for p in entries if p.group == ctx.group_name]
-        if grouped:
+    untold = []
+    for name in sorted(running - boot):
+        entries = persistent.effective(name)
+        other = [p for p in entries if p.group and p.group != group and not p.logical]
+        in_ipadm = [p for p in entries if p.origin == "ipadm"]
+        if other:
+            msg = (
+                f"{other[0].origin} puts {name} in group {other[0].group!r}, not {group!r}; "
+                "after a reboot it leaves this group."
+            )
+        elif in_ipadm and not persistent.ipadm_groups:
+            untold.append(name)
             continue
-        if files:
-            other = [p for p in entries if p.origin.startswith("/etc/") and p.group]
-            if other:
-                msg = (
-                    f"{other[0].origin} puts {name} in group {other[0].group!r}, not "
-                    f"{ctx.group_name!r}; after a reboot it leaves this group."
-                )
-            elif any(p.origin.startswith("/etc/") for p in entries):
-                msg = (
-                    f"{name} has an /etc/hostname.{name} without 'group {ctx.group_name}'; "
-                    "after a reboot it is not in the group."
-                )
-            elif entries:
-                # ipadm restores the interface, but on illumos group membership
-                # lives only in /etc/hostname.IF (ipadm has no IPMP there).
-                msg = (
-                    f"ipadm restores {name} at boot but no /etc/hostname.{name} puts it in group "
-                    f"{ctx.group_name}; after a reboot it is not in the group."
-                )
-            else:
-                msg = f"{name} has no /etc/hostname.{name}; after a reboot it is not plumbed."
-            issues.append(
-                Issue(
-                    (name,),
-                    msg,
-                    (f"echo 'group {ctx.group_name} up' >> /etc/hostname.{name}",),
-                )
+        elif in_ipadm:
+            msg = (
+                f"ipadm restores {name} at boot but not in group {group} (not added with "
+                "ipadm add-ipmp, or added with -t); after a reboot it is not in the group."
             )
-        elif not entries:
-            issues.append(
-                Issue(
-                    (name,),
-                    f"{name} is not in ipadm's persistent configuration (created with -t?); "
-                    "after a reboot it is gone from the group.",
-                    (
-                        f"ipadm create-ip {name}",
-                        f"ipadm add-ipmp -i {name} {ctx.group.ipmp_interface or ctx.group_name}",
-                    ),
-                )
+        elif entries:
+            msg = (
+                f"{name} has an {entries[0].origin} without 'group {group}'; after a reboot it "
+                "is not in the group."
             )
-    if files:
-        for p in persistent.in_group(ctx.group_name):
-            if not p.ipmp and p.name not in ctx.group.members:
-                issues.append(
-                    Issue(
-                        (p.name,),
-                        f"{p.origin} puts {p.name} in group {ctx.group_name}, but it is not a "
-                        "member now; the next boot will change the group.",
-                        (f"ifconfig {p.name} group {ctx.group_name}  # or edit {p.origin}",),
-                    )
-                )
+        elif IPADM in persistent.expected and ctx.platform == "solaris11":
+            msg = (
+                f"{name} is not in ipadm's persistent configuration (created with -t?); "
+                "after a reboot it is gone from the group."
+            )
+        else:
+            msg = f"nothing in the boot configuration plumbs {name}; after a reboot it is not in the group."
+        issues.append(Issue((name,), msg, _keep(ctx, name)))
+    for name in sorted(boot - running):
+        origin = ", ".join(sorted({p.origin for p in persistent.effective(name) if p.group == group}))
+        now = f"group {group} is not running" if g is None else f"{name} is not a member now"
+        issues.append(
+            Issue(
+                (name,),
+                f"{origin} puts {name} in group {group}, but {now}; the next boot will change the group.",
+                (f"ifconfig {name} group {group}  # or edit {origin}",),
+            )
+        )
+    if untold and not issues:
+        return Unknown(
+            f"whether ipadm puts {', '.join(untold)} back in group {group} at boot cannot be told: "
+            + (
+                "Solaris 11 keeps IPMP membership in a store ipmpd does not read"
+                if ctx.platform == "solaris11"
+                else "ipadm's store /etc/ipadm/ipadm.conf could not be read"
+            )
+        )
     return issues
+
+
+def _keep(ctx: Context, name: str) -> tuple[str, ...]:
+    g = ctx.group
+    ipmp_if = (g.ipmp_interface if g is not None else None) or ctx.group_name
+    if ctx.platform == "solaris11":
+        return (f"ipadm create-ip {name}", f"ipadm add-ipmp -i {name} {ipmp_if}")
+    return (f"echo 'group {ctx.group_name} up' >> /etc/hostname.{name}",)

@@ -24,15 +24,25 @@ CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP013", "group-health", "error", None, ()
 def check(ctx: Context) -> Outcome:
     g = ctx.group
     if g is None:
-        return Unknown(f"group {ctx.group_name!r} is not on this host")
+        return ctx.not_running()
     if g.state is None:
         return Unknown("neither ipmpstat nor ifconfig flags told the group's state")
     issues = []
     bad = []
+    dup = set()
     for name in g.members:
         i = ctx.snapshot.interface(name)
         if i is not None and i.state in ("failed", "offline"):
             bad.append((name, i.state))
+            if i.duplicate_hwaddr:
+                dup.add(name)
+
+    def fix(n: str, s: str) -> str:
+        if n in dup:
+            # in.mpathd onlines it by itself once its MAC is unique; if_mpadm -r fails until then.
+            return f"# {n} was offlined for a duplicate hardware address: give it a unique MAC (see IPMP004)"
+        return f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}"
+
     if g.state in ("degraded", "failed"):
         issues.append(
             Issue(
@@ -40,8 +50,7 @@ def check(ctx: Context) -> Outcome:
                 f"Group {g.name} is {g.state}"
                 + (f": {', '.join(f'{n} {s}' for n, s in bad)}" if bad else "")
                 + ".",
-                tuple(f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}" for n, s in bad)
-                or ("ipmpstat -i",),
+                tuple(fix(n, s) for n, s in bad) or ("ipmpstat -i",),
             )
         )
     elif bad:
@@ -49,7 +58,7 @@ def check(ctx: Context) -> Outcome:
             Issue(
                 tuple(n for n, _ in bad),
                 f"Group {g.name} reports ok but " + ", ".join(f"{n} is {s}" for n, s in bad) + ".",
-                tuple(f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}" for n, s in bad),
+                tuple(fix(n, s) for n, s in bad),
             )
         )
     return issues

@@ -63,6 +63,11 @@ class InterfaceRow:
     def inactive(self) -> bool:
         return self.flags[0] == "i"
 
+    @property
+    def duplicate_hwaddr(self) -> bool:
+        """FLAGS ``h``: in.mpathd offlined it for a hardware address not unique in its group."""
+        return self.flags[6] == "h"
+
 
 @dataclass(frozen=True)
 class TargetRow:
