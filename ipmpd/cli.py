@@ -414,6 +414,26 @@ def checks_markdown() -> str:
         "Codes and names are permanent: they appear in metrics, alerts and JSON.",
         'Steps refer to "How to Plan for an IPMP Group" (System Administration Guide: IP Services).',
         "",
+        "## Which groups are checked",
+        "",
+        "Every group running on the host, restored by its boot configuration (`/etc/hostname.IF`,",
+        "ipadm) or declared in ipmpd.toml. Each result carries `seen_in` (`runtime`, `boot`,",
+        "`config`); a group that is not running is judged on the members its boot configuration",
+        "(else ipmpd.toml) gives it, and its runtime health is skipped.",
+        "",
+        "## Results and exit codes",
+        "",
+        "Each (group, check) is **ok**, **finding**, **unknown** (could not look: the reason names",
+        "the source and its error) or **skipped** (ignored in the configuration, or not applicable).",
+        "`ipmpd check` and `ipmpd plan` exit 0 clean, 1 a finding at or above `--fail-on`,",
+        "2 bad usage or configuration, 3 could not look: nothing at or above `--fail-on` was found",
+        "but a check that applies is unknown, or the interface list (`ifconfig -a`) could not be read.",
+        "`ipmpd check --nagios` prints one plugin line (`IPMPD STATE - ... | findings=N unknown=M`)",
+        "and exits 0 OK, 1 WARNING (warning findings), 2 CRITICAL (error findings), 3 UNKNOWN",
+        "(could not look, or a usage or configuration error).",
+        "",
+        "## The checks",
+        "",
         "| code | name | default severity | step |",
         "|---|---|---|---|",
     ]
@@ -422,7 +442,7 @@ def checks_markdown() -> str:
     for c in REGISTRY:
         out += [
             "",
-            f"## {c.code} {c.name}",
+            f"### {c.code} {c.name}",
             "",
             f"Default severity: **{c.severity}**"
             + (f"; planning step {c.step}" if c.step else "")

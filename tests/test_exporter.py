@@ -116,3 +116,15 @@ def test_before_the_first_gather():
     assert "ipmpd_config_reload_success 1.0" in text
     samples = [line for line in text.splitlines() if not line.startswith("#")]
     assert not any(line.startswith("ipmpd_last_gather_timestamp_seconds") for line in samples)  # not zero
+
+
+def test_a_daemon_that_never_gathered_exports_its_start_but_no_success():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {
+        s.name: s.value
+        for fam in text_string_to_metric_families(exposition(Latest(started_at=T0)))
+        for s in fam.samples
+    }
+    assert samples["ipmpd_start_time_seconds"] == T0
+    assert "ipmpd_last_gather_success_timestamp_seconds" not in samples

@@ -59,6 +59,8 @@ def reference(ctx: Context, members: list[model.Interface]) -> tuple[str, ...]:
         return tuple(gc.modules)
     lists = [tuple(m.modules[:-1]) for m in members if m.modules]
     counts = Counter(lists)
+    if not counts:
+        return ()
     best = max(counts.values())
     for m in members:  # members are in name order
         if m.modules and counts[tuple(m.modules[:-1])] == best:

@@ -1,0 +1,306 @@
+"""Verdicts you can trust: could not look is never clean, boot-time groups are
+checked, ``check --nagios`` speaks the plugin convention.
+
+Every scenario is the demo host (ipmpd/demo, built from published outputs:
+PROVENANCE.md) with one planted edit, made by the helpers that fail when the
+text to change is absent.  Where no published output shows a case, the edit
+cites the source that defines its format.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import edit_file, edit_output, replace_in_output
+
+from ipmpd.checks import Result, evaluate
+from ipmpd.config import ChecksConfig, Config
+from ipmpd.gather import gather
+from ipmpd.sources import CaptureRunner
+
+IFCONFIG = ["ifconfig", "-a"]
+MACS = ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"]
+GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
+IFS = ["ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"]
+IPADM_IF = ["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"]
+SOLARIS11 = "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n"
+# e1000g3's block in the demo's ifconfig -a (from the NexentaStor sample).
+E1000G3_GROUPNAME = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n\tgroupname itops0\n"
+
+
+def ipmpd(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ipmpd", *args], capture_output=True, text=True, timeout=60)
+
+
+def results(capture: Path, config: Config = Config(), modlist: bool = True) -> dict[tuple[str, str], Result]:
+    snap = gather(CaptureRunner(capture), run_modlist=modlist)
+    return {(r.group, r.code): r for r in evaluate(snap, config)}
+
+
+def config_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "ipmpd.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def no_module_order(capture: Path) -> str:
+    """A configuration that ignores the demo's one planted violation."""
+    return config_file(capture.parent, '[checks]\nignore = ["module-order"]\n')
+
+
+# ------------------------------------------------------------ could not look
+
+
+def test_check_exits_3_and_says_why_first_when_ifconfig_fails(demo_copy):
+    edit_output(demo_copy, IFCONFIG, "", exit_status=1)
+    # ipmpstat and modlist still see the planted module violation: a finding wins.
+    assert ipmpd("check", "--capture", str(demo_copy)).returncode == 1
+    p = ipmpd("check", "--capture", str(demo_copy), "--config", no_module_order(demo_copy))
+    assert p.returncode == 3, p.stdout
+    first = p.stdout.splitlines()[0]
+    assert first.startswith("COULD NOT LOOK: the interface list: ifconfig -a failed: exit status 1")
+
+
+def test_check_exits_3_when_ifconfig_does_not_parse(demo_copy):
+    # A line no ifconfig prints, planted at the top of the real output.
+    text = (demo_copy / "ifconfig_-a.out").read_text()
+    edit_output(demo_copy, IFCONFIG, "this is not ifconfig output\n" + text)
+    p = ipmpd("check", "--capture", str(demo_copy), "--config", no_module_order(demo_copy))
+    assert p.returncode == 3
+    assert p.stdout.startswith("COULD NOT LOOK: the interface list: ifconfig -a failed: ifconfig: line 1:")
+
+
+def test_check_exits_3_when_no_command_answers(demo_copy):
+    # What a Linux box, or a capture holding nothing, looks like: no command at all.
+    data = json.loads((demo_copy / "capture.json").read_text())
+    data["commands"], data["files"] = [], []
+    (demo_copy / "capture.json").write_text(json.dumps(data))
+    p = ipmpd("check", "--capture", str(demo_copy))
+    assert p.returncode == 3
+    assert "no IPMP groups found" not in p.stdout
+    assert "no IPMP group could be looked for: the interface list could not be read" in p.stdout
+    data = json.loads(ipmpd("check", "--capture", str(demo_copy), "--format", "json").stdout)
+    assert data["could_not_look"][0]["source"] == "ifconfig"
+
+
+def test_unknown_checks_without_findings_exit_3(demo_copy):
+    # Without modlist the module checks cannot be evaluated, and nothing else fails.
+    p = ipmpd("check", "--demo", "--no-modlist")
+    assert p.returncode == 3
+    assert "UNKNOWN IPMP005 module-order" in p.stdout
+    # A finding at or above --fail-on still wins over could-not-look.
+    cfg = config_file(demo_copy.parent, '[[group]]\nname = "itops0"\ninterfaces = ["e1000g2"]\n')
+    assert ipmpd("check", "--demo", "--no-modlist", "--config", cfg).returncode == 1
+    assert ipmpd("check", "--demo", "--no-modlist", "--config", cfg, "--fail-on", "error").returncode == 3
+
+
+def test_a_clean_host_exits_0(tmp_path):
+    cfg = config_file(tmp_path, '[checks]\nignore = ["module-order"]\n')
+    assert ipmpd("check", "--demo", "--config", cfg).returncode == 0
+
+
+# ------------------------------------------------------------------ nagios
+
+
+def test_nagios_ok_warning_critical_unknown(demo_copy, tmp_path):
+    clean = config_file(tmp_path, '[checks]\nignore = ["module-order"]\n')
+    p = ipmpd("check", "--demo", "--nagios", "--config", clean)
+    assert (p.returncode, p.stdout) == (
+        0,
+        "IPMPD OK - 2 group(s), no finding at or above warning | findings=0 unknown=0\n",
+    )
+
+    warn = tmp_path / "warn.toml"
+    warn.write_text('[checks]\nseverity = { "module-order" = "warning" }\n')
+    p = ipmpd("check", "--demo", "--nagios", "--config", str(warn))
+    assert p.returncode == 1
+    assert p.stdout.startswith(
+        "IPMPD WARNING - 1 warning finding(s): 10g-failover/IPMP005 module-order (e1000g1)"
+    )
+    assert p.stdout.endswith(" | findings=1 unknown=0\n") and p.stdout.count("\n") == 1
+
+    p = ipmpd("check", "--demo", "--nagios")
+    assert p.returncode == 2
+    assert p.stdout == (
+        "IPMPD CRITICAL - 1 error finding(s): 10g-failover/IPMP005 module-order (e1000g1) | findings=1 unknown=0\n"
+    )
+
+    edit_output(demo_copy, IFCONFIG, None)  # ifconfig -a absent: the blind host
+    p = ipmpd("check", "--capture", str(demo_copy), "--nagios", "--config", clean)
+    assert p.returncode == 3
+    assert p.stdout.startswith("IPMPD UNKNOWN - could not look: ifconfig -a failed: command not found")
+
+    p = ipmpd("check", "--demo", "--nagios", "--no-modlist")
+    assert p.returncode == 3
+    assert p.stdout.startswith("IPMPD UNKNOWN - 4 check(s) could not be evaluated, e.g. 10g-failover/IPMP005")
+    assert p.stdout.endswith("| findings=0 unknown=4\n")
+
+
+def test_nagios_usage_and_configuration_errors_are_unknown(tmp_path):
+    p = ipmpd("check", "--demo", "--nagios", "--fail-on", "nonsense")
+    assert p.returncode == 3 and p.stdout.startswith("IPMPD UNKNOWN - usage error")
+    bad = config_file(tmp_path, "[daemon]\ninterval = -1\n")
+    p = ipmpd("check", "--demo", "--nagios", "--config", bad)
+    assert p.returncode == 3 and p.stdout.startswith("IPMPD UNKNOWN - configuration error: ")
+    assert bad in p.stdout and p.stdout.count("\n") == 1
+
+
+# -------------------------------------------------------------------- plan
+
+
+def test_plan_refuses_interfaces_that_do_not_exist():
+    p = ipmpd("plan", "foo0", "bar1", "--group", "g", "--demo")
+    assert p.returncode == 2 and not p.stdout
+    assert "foo0: no such interface on this host" in p.stderr and "bar1: no such interface" in p.stderr
+
+
+def test_plan_on_a_blind_host_is_3_not_2(demo_copy):
+    edit_output(demo_copy, IFCONFIG, "", exit_status=1)
+    p = ipmpd("plan", "foo0", "bar1", "--group", "g", "--capture", str(demo_copy))
+    assert p.returncode == 3 and "ifconfig -a failed" in p.stderr
+
+
+def test_plan_accepts_an_unplumbed_datalink(demo_copy):
+    # An unplumbed NIC is in dladm show-phys but not in ifconfig -a: it exists.
+    # The checks cannot look at it, so the plan says so (exit 3), never "no such interface".
+    text = (demo_copy / "ifconfig_-a.out").read_text()
+    start = text.index("e1000g3: flags=")
+    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
+    edit_output(demo_copy, IFCONFIG, text[:start] + text[end:])
+    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "g", "--capture", str(demo_copy))
+    assert p.returncode == 3, p.stderr
+    assert "interface e1000g3 is not plumbed on this host" in p.stdout
+
+
+# ----------------------------------------------------- boot-time groups
+
+
+def test_a_group_set_only_on_a_logical_interface_file_is_checked(demo_copy):
+    # hostname.IF:N is a real file form (ifconfig(8), "group" on hme0:1 in the
+    # planning procedure); the line is e1000g3's own, with another group.
+    edit_file(
+        demo_copy,
+        "/etc/hostname.e1000g2:1",
+        "172.16.36.95 netmask 255.255.255.0 broadcast + group orapriv up\n",
+    )
+    rs = results(demo_copy)
+    assert rs[("orapriv", "IPMP002")].seen_in == ("boot",)
+    [f] = rs[("orapriv", "IPMP002")].findings
+    assert f.interfaces == ("e1000g2:1",)
+    assert rs[("orapriv", "IPMP013")].status == "skipped"
+    p = ipmpd("check", "--capture", str(demo_copy), "--format", "json")
+    groups = json.loads(p.stdout)["groups"]
+    assert {"name": "orapriv", "seen_in": ["boot"]} in groups
+
+
+def test_a_member_taken_out_at_runtime_but_still_in_its_hostname_file(demo_copy):
+    # ifconfig e1000g3 group "": no groupname line, gone from ipmpstat -g and -i.
+    replace_in_output(
+        demo_copy,
+        IFCONFIG,
+        E1000G3_GROUPNAME,
+        "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n",
+    )
+    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    rs = results(demo_copy)
+    [f] = rs[("itops0", "IPMP012")].findings
+    assert f.interfaces == ("e1000g3",)
+    assert f.message == (
+        "/etc/hostname.e1000g3 puts e1000g3 in group itops0, but e1000g3 is not a member now; "
+        "the next boot will change the group."
+    )
+
+
+def test_a_group_only_in_the_boot_configuration(demo_copy):
+    edit_file(
+        demo_copy,
+        "/etc/hostname.e1000g2",
+        "172.16.36.93 netmask 255.255.255.0 broadcast + group backup0 deprecated -failover up\n",
+    )
+    rs = results(demo_copy)
+    assert rs[("backup0", "IPMP012")].seen_in == ("boot",)
+    [f] = rs[("backup0", "IPMP012")].findings
+    assert "group backup0 is not running" in f.message
+    assert rs[("backup0", "IPMP003")].status == "finding"  # one member at boot
+    assert rs[("backup0", "IPMP013")].status == "skipped"
+    [f] = rs[("itops0", "IPMP012")].findings
+    assert f.message.startswith("/etc/hostname.e1000g2 puts e1000g2 in group 'backup0', not 'itops0'")
+
+
+def test_a_broken_hostname_file_makes_boot_checks_unknown_even_with_ipadm_answering(demo_copy):
+    # The demo's own line, cut short after "group" (a truncated file).
+    edit_file(demo_copy, "/etc/hostname.e1000g3", "172.16.36.94 netmask 255.255.255.0 broadcast + group\n")
+    rs = results(demo_copy)
+    for code in ("IPMP002", "IPMP012"):
+        r = rs[("itops0", code)]
+        assert r.status == "unknown", code
+        assert "persistent: persistent /etc/hostname.e1000g3: line 1: group without a value" in (
+            r.reason or ""
+        )
+
+
+def test_illumos_ipadm_store_membership_is_persistent(demo_copy):
+    # ipadm create-ipmp / add-ipmp without -t (illumos 2554, 2021): the store
+    # lines as ipmgmtd writes them (libipadm ipadm_ipmgmt.h _ifclass,
+    # _families, _gifname, _mifnames; ipmgmt_door.c, ipmgmt_persist.c).
+    edit_file(demo_copy, "/etc/hostname.e1000g3", None)
+    replace_in_output(demo_copy, IPADM_IF, "e1000g3:ok:bm------4-:---", "e1000g3:ok:bm------4-:-4-")
+    store = "_ifname=ipmp1;_ifclass=1;_families=2;_mifnames=e1000g3;\n_ifname=e1000g3;_ifclass=0;_families=2;_gifname=ipmp1;\n"
+    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store)
+    rs = results(demo_copy)
+    assert rs[("itops0", "IPMP012")].status == "ok"
+    # The same store that does not parse: whether ipadm restores the group cannot be told.
+    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store.replace("_gifname=ipmp1;", "_gifname=ipmp1"))
+    r = results(demo_copy)[("itops0", "IPMP012")]
+    assert r.status == "unknown" and "ipadm's store /etc/ipadm/ipadm.conf could not be read" in (
+        r.reason or ""
+    )
+
+
+def test_solaris11_persistent_member_group_cannot_be_told_but_a_temporary_one_is_a_finding(demo_copy):
+    edit_output(demo_copy, ["uname", "-a"], SOLARIS11)
+    for name in ("e1000g2", "e1000g3"):
+        replace_in_output(demo_copy, IPADM_IF, f"{name}:ok:bm------4-:---", f"{name}:ok:bm------4-:-4-")
+    r = results(demo_copy)[("itops0", "IPMP012")]
+    assert r.status == "unknown" and "Solaris 11 keeps IPMP membership in a store" in (r.reason or "")
+    assert r.seen_in == ("runtime",)  # Solaris 11 reads no /etc/hostname.*
+    replace_in_output(demo_copy, IPADM_IF, "e1000g3:ok:bm------4-:-4-", "e1000g3:ok:bm------4-:---")
+    [f] = results(demo_copy)[("itops0", "IPMP012")].findings
+    assert f.interfaces == ("e1000g3",) and "created with -t" in f.message
+
+
+# ---------------------------------------------------------- duplicate MAC
+
+
+def test_offlined_for_a_duplicate_hardware_address_is_a_finding_even_without_macs(demo_copy):
+    # ipmpstat.c FLAGS position 7 "h": offlined for a duplicate hardware
+    # address; in a zone neither ifconfig nor dladm show-phys -m shows MACs.
+    replace_in_output(
+        demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok", "e1000g3:no:ipmp1:-----dh:up:ok:offline"
+    )
+    replace_in_output(demo_copy, IFCONFIG, "\tether 8:0:27:9c:77:4d \n", "")
+    replace_in_output(demo_copy, IFCONFIG, "\tether 8:0:27:b0:cd:4c \n", "")
+    edit_output(demo_copy, MACS, "")
+    rs = results(demo_copy)
+    r = rs[("itops0", "IPMP004")]
+    assert r.status == "finding"
+    [f] = r.findings
+    assert f.interfaces == ("e1000g3",) and "hardware address is not unique" in f.message
+    [health] = rs[("itops0", "IPMP013")].findings
+    assert not any(line.startswith("if_mpadm") for line in health.remediation)
+
+
+def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy):
+    snap = gather(CaptureRunner(demo_copy), run_modlist=True)
+    assert evaluate(snap, Config()) == evaluate(snap, Config())
+    later = evaluate(snap, Config(), now=snap.taken_at + 3600)
+    module_reason = {r.reason for r in later if r.code == "IPMP005" and r.group == "itops0"}
+    assert module_reason == {"module lists 3600s old"}
+    ignored = evaluate(snap, Config(checks=ChecksConfig(ignore=("membership",))))
+    assert {r.reason for r in ignored if r.code == "IPMP011"} == {"ignored in [checks] ignore"}
