@@ -26,6 +26,7 @@ MACS = ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"
 GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
 IFS = ["ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"]
 IPADM_IF = ["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"]
+# Published uname lines: tests/fixtures/README.md.
 SOLARIS11 = "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n"
 # e1000g3's block in the demo's ifconfig -a (from the NexentaStor sample).
 E1000G3_GROUPNAME = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n\tgroupname itops0\n"
@@ -304,3 +305,41 @@ def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy):
     assert module_reason == {"module lists 3600s old"}
     ignored = evaluate(snap, Config(checks=ChecksConfig(ignore=("membership",))))
     assert {r.reason for r in ignored if r.code == "IPMP011"} == {"ignored in [checks] ignore"}
+
+
+def test_a_group_only_in_the_ipadm_store_is_checked(demo_copy):
+    # ipadm create-ipmp ipmp2; ipadm add-ipmp -i e1000g2 ipmp2 (no -t), as
+    # ipmgmtd writes it (see test_illumos_ipadm_store_membership_is_persistent),
+    # on a host whose e1000g2 has no hostname file; nothing is running yet.
+    edit_file(demo_copy, "/etc/hostname.e1000g2", None)
+    replace_in_output(demo_copy, IPADM_IF, "e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
+    store = "_ifname=ipmp2;_ifclass=1;_families=2;_mifnames=e1000g2;\n_ifname=e1000g2;_ifclass=0;_families=2;_gifname=ipmp2;\n"
+    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store)
+    rs = results(demo_copy)
+    assert rs[("ipmp2", "IPMP012")].seen_in == ("boot",)
+    [f] = rs[("ipmp2", "IPMP012")].findings
+    assert f.message == (
+        "ipadm puts e1000g2 in group ipmp2, but group ipmp2 is not running; the next boot will change the group."
+    )
+    [f] = rs[("itops0", "IPMP012")].findings
+    assert f.message.startswith("ipadm puts e1000g2 in group 'ipmp2', not 'itops0'")
+
+
+def test_a_failed_ipadm_makes_boot_checks_unknown_on_illumos(demo_copy):
+    edit_output(demo_copy, IPADM_IF, "", exit_status=1)
+    rs = results(demo_copy)
+    r = rs[("itops0", "IPMP012")]
+    assert r.status == "unknown" and "the boot configuration (ipadm) could not be read" in (r.reason or "")
+    # Solaris 10 restores from hostname files only: ipadm is not consulted there.
+    edit_output(demo_copy, ["uname", "-a"], "SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc\n")
+    assert results(demo_copy)[("itops0", "IPMP012")].status == "ok"
+
+
+def test_a_configured_group_on_a_blind_host_exits_3(demo_copy):
+    data = json.loads((demo_copy / "capture.json").read_text())
+    data["commands"], data["files"] = [], []
+    (demo_copy / "capture.json").write_text(json.dumps(data))
+    cfg = config_file(demo_copy.parent, '[[group]]\nname = "orapriv"\ninterfaces = ["e1000g2", "e1000g3"]\n')
+    p = ipmpd("check", "--capture", str(demo_copy), "--config", cfg)
+    assert p.returncode == 3
+    assert "group orapriv (seen in config)" in p.stdout and "UNKNOWN IPMP011 membership" in p.stdout
