@@ -129,6 +129,7 @@ class Persistent:
         default_factory=dict, init=False, compare=False, repr=False
     )
     _members: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _logical: list[tuple[str, str]] = field(default_factory=list, init=False, compare=False, repr=False)
     _by_name: dict[str, tuple[BootInterface, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -151,6 +152,9 @@ class Persistent:
                     group.add(p.name)
         self._effective.update({k: tuple(v) for k, v in effective.items()})
         self._members.update({k: tuple(sorted(v)) for k, v in members.items()})
+        self._logical.extend(
+            sorted((p.origin, p.group) for p in self.hostname_files or () if p.logical and p.group)
+        )
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -189,7 +193,7 @@ class Persistent:
     @property
     def logical_groups(self) -> tuple[tuple[str, str], ...]:
         """(file, group) for every hostname file that sets ``group`` on a logical interface."""
-        return tuple(sorted((p.origin, p.group) for p in self.hostname_files or () if p.logical and p.group))
+        return tuple(self._logical)
 
 
 @dataclass(frozen=True)
