@@ -246,14 +246,24 @@ def test_a_broken_hostname_file_makes_boot_checks_unknown_even_with_ipadm_answer
         )
 
 
+def ipadm_member(capture: Path, member: str, ipmp_if: str) -> str:
+    """``ipadm create-ipmp IPMPIF; ipadm add-ipmp -i MEMBER IPMPIF`` without -t,
+    on a member with no hostname file: ipadm show-if marks it persistent, and
+    the store holds the lines as ipmgmtd writes them (illumos 2554, 2021:
+    libipadm ipadm_ipmgmt.h _ifclass, _families, _gifname, _mifnames;
+    ipmgmt_door.c, ipmgmt_persist.c).  Returns the store's text."""
+    edit_file(capture, f"/etc/hostname.{member}", None)
+    replace_in_output(capture, IPADM_IF, f"{member}:ok:bm------4-:---", f"{member}:ok:bm------4-:-4-")
+    store = (
+        f"_ifname={ipmp_if};_ifclass=1;_families=2;_mifnames={member};\n"
+        f"_ifname={member};_ifclass=0;_families=2;_gifname={ipmp_if};\n"
+    )
+    edit_file(capture, "/etc/ipadm/ipadm.conf", store)
+    return store
+
+
 def test_illumos_ipadm_store_membership_is_persistent(demo_copy):
-    # ipadm create-ipmp / add-ipmp without -t (illumos 2554, 2021): the store
-    # lines as ipmgmtd writes them (libipadm ipadm_ipmgmt.h _ifclass,
-    # _families, _gifname, _mifnames; ipmgmt_door.c, ipmgmt_persist.c).
-    edit_file(demo_copy, "/etc/hostname.e1000g3", None)
-    replace_in_output(demo_copy, IPADM_IF, "e1000g3:ok:bm------4-:---", "e1000g3:ok:bm------4-:-4-")
-    store = "_ifname=ipmp1;_ifclass=1;_families=2;_mifnames=e1000g3;\n_ifname=e1000g3;_ifclass=0;_families=2;_gifname=ipmp1;\n"
-    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store)
+    store = ipadm_member(demo_copy, "e1000g3", "ipmp1")
     rs = results(demo_copy)
     assert rs[("itops0", "IPMP012")].status == "ok"
     # The same store that does not parse: whether ipadm restores the group cannot be told.
@@ -308,13 +318,8 @@ def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy):
 
 
 def test_a_group_only_in_the_ipadm_store_is_checked(demo_copy):
-    # ipadm create-ipmp ipmp2; ipadm add-ipmp -i e1000g2 ipmp2 (no -t), as
-    # ipmgmtd writes it (see test_illumos_ipadm_store_membership_is_persistent),
-    # on a host whose e1000g2 has no hostname file; nothing is running yet.
-    edit_file(demo_copy, "/etc/hostname.e1000g2", None)
-    replace_in_output(demo_copy, IPADM_IF, "e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
-    store = "_ifname=ipmp2;_ifclass=1;_families=2;_mifnames=e1000g2;\n_ifname=e1000g2;_ifclass=0;_families=2;_gifname=ipmp2;\n"
-    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store)
+    # Written down with ipadm, not yet running.
+    ipadm_member(demo_copy, "e1000g2", "ipmp2")
     rs = results(demo_copy)
     assert rs[("ipmp2", "IPMP012")].seen_in == ("boot",)
     [f] = rs[("ipmp2", "IPMP012")].findings
