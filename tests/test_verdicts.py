@@ -348,3 +348,14 @@ def test_a_configured_group_on_a_blind_host_exits_3(demo_copy):
     p = ipmpd("check", "--capture", str(demo_copy), "--config", cfg)
     assert p.returncode == 3
     assert "group orapriv (seen in config)" in p.stdout and "UNKNOWN IPMP011 membership" in p.stdout
+
+
+def test_snapshot_text_shows_the_boot_configuration_per_store(demo_copy):
+    p = ipmpd("snapshot", "--demo")
+    assert "hostname-files  e1000g3       itops0        /etc/hostname.e1000g3  ipv4" in p.stdout
+    edit_output(demo_copy, ["uname", "-a"], SOLARIS11)
+    replace_in_output(demo_copy, IPADM_IF, "e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
+    p = ipmpd("snapshot", "--capture", str(demo_copy))
+    boot = p.stdout.split("BOOT CONFIGURATION\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert boot[1].split() == ["ipadm", "e1000g2", "?", "ipadm", "ipv4"]
+    assert boot[-1] == "(ipadm's IPMP membership could not be read: its entries' GROUP is ?)"
