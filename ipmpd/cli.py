@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
         "--nagios",
         action="store_true",
         help="print one monitoring-plugin status line with performance data and exit "
-        "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios, Icinga, NRPE)",
+        "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios, Icinga, NRPE); overrides --format",
     )
 
     p = sub.add_parser("plan", help="walk the planning procedure for interfaces before grouping")
@@ -165,6 +165,9 @@ def blind_text(snap: Any) -> list[str]:
     out = []
     if snap.interface_list_error() is not None:
         out.append(f"COULD NOT LOOK: the interface list: {snap.interface_list_error()}")
+    for why in snap.discovery_errors():
+        if why != snap.interface_list_error():
+            out.append(f"COULD NOT LOOK: {why}")
     for s in snap.failed_sources():
         if s.name == "ifconfig":
             continue
@@ -200,8 +203,8 @@ def results_text(results: tuple[Any, ...], snap: Any = None) -> str:
             out.append(f"  OK      {', '.join(oks)}")
         out.append("")
     if not groups:
-        if snap is not None and snap.interface_list_error() is not None:
-            out.append("no IPMP group could be looked for: the interface list could not be read")
+        if snap is not None and snap.discovery_errors():
+            out.append("no IPMP group found, but not every place a group is defined could be read")
         else:
             out.append("no IPMP groups found on this host and none configured")
     return "\n".join(out).rstrip() + "\n"
@@ -212,10 +215,11 @@ def _worst(fs: list[Any]) -> int:
 
 
 def exit_code(snap: Any, results: tuple[Any, ...], fail_on: str) -> int:
-    """0 clean, 1 a finding at or above ``fail_on``, 3 could not look."""
+    """0 clean, 1 a finding at or above ``fail_on``, 3 could not look (a check
+    that applies is unknown, or a source that finds groups failed)."""
     if _worst(findings(results)) >= SEVERITY_ORDER[fail_on]:
         return EXIT_FOUND
-    if snap.interface_list_error() is not None or any(r.status == "unknown" for r in results):
+    if snap.discovery_errors() or any(r.status == "unknown" for r in results):
         return EXIT_BLIND
     return EXIT_OK
 
@@ -232,7 +236,8 @@ def nagios(snap: Any, results: tuple[Any, ...], fail_on: str) -> tuple[int, str]
     errors = [f for f in counted if f.severity == "error"]
     warnings = [f for f in counted if f.severity != "error"]
     unknown = [r for r in results if r.status == "unknown"]
-    blind = snap.interface_list_error()
+    discovery = snap.discovery_errors()
+    blind = "; ".join(discovery) if discovery else None
     perf = f"findings={len(fs)} unknown={len(unknown)}"
 
     def listed(items: list[Any]) -> str:
@@ -285,15 +290,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     if args.format == "json":
         _dump(
             {
-                "could_not_look": [
-                    {
-                        "source": s.name,
-                        "argv": list(s.argv) if s.argv else None,
-                        "path": s.path,
-                        "error": s.error,
-                    }
-                    for s in snap.failed_sources()
-                ],
+                "could_not_look": could_not_look(snap),
                 "groups": group_dicts(results),
                 "results": [result_dict(r) for r in results],
                 "findings": [finding_dict(f) for f in fs],
@@ -303,6 +300,13 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     else:
         sys.stdout.write(results_text(results, snap))
     return exit_code(snap, results, args.fail_on)
+
+
+def could_not_look(snap: Any) -> list[dict[str, Any]]:
+    return [
+        {"source": s.name, "argv": list(s.argv) if s.argv else None, "path": s.path, "error": s.error}
+        for s in snap.failed_sources()
+    ]
 
 
 def _plan_arguments(interfaces: list[str]) -> list[str]:
@@ -337,11 +341,19 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
     snap = gather(make_runner(args, config), run_modlist=not args.no_modlist, extra_modlist=physical)
     blind = snap.interface_list_error()
     if blind is not None:
+        if args.format == "json":
+            _dump({"could_not_look": could_not_look(snap), "error": blind})
         for line in blind_text(snap):
             print(f"ipmpd plan: {line}", file=sys.stderr)
         print("ipmpd plan: cannot plan a group on a host whose interfaces cannot be read", file=sys.stderr)
         return EXIT_BLIND
     absent = plan.absent(snap, physical)
+    if absent and snap.source_ok("links") is False:
+        # An unplumbed NIC is only seen by dladm show-phys, which failed.
+        why = "; ".join(snap.source_errors("links"))
+        for name in absent:
+            print(f"ipmpd plan: {name}: not plumbed, and dladm show-phys failed ({why})", file=sys.stderr)
+        return EXIT_BLIND
     if absent:
         for name in absent:
             print(
@@ -362,6 +374,7 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
                     {"step": s.number, "title": s.title, "verdict": s.verdict, "why": s.why} for s in steps
                 ],
                 "commands": commands,
+                "could_not_look": could_not_look(snap),
                 "snapshot": render.snapshot_dict(snap),
             }
         )
@@ -471,14 +484,24 @@ def cmd_capture(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    plugin = "--nagios" in argv
+    # argparse accepts any unambiguous prefix of an option.
+    plugin = any(len(a) > 3 and "--nagios".startswith(a) for a in argv)
+    if not plugin:
+        return _main(argv)
     try:
-        args = parser().parse_args(argv)
+        return _main(argv, plugin=True)
     except SystemExit as e:
-        if plugin and e.code == EXIT_USAGE:
+        if e.code == EXIT_USAGE:
             print("IPMPD UNKNOWN - usage error (see ipmpd check --help) | findings=0 unknown=0")
             return NAGIOS_UNKNOWN
         raise
+    except Exception as e:  # a plugin's crash is UNKNOWN, never WARNING
+        print(f"IPMPD UNKNOWN - internal error: {_plugin_text(repr(e))} | findings=0 unknown=0")
+        return NAGIOS_UNKNOWN
+
+
+def _main(argv: list[str], plugin: bool = False) -> int:
+    args = parser().parse_args(argv)
     if args.command == "checks":
         return cmd_checks(args)
     if args.command == "run":

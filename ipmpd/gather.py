@@ -242,18 +242,8 @@ def _interfaces(
             flags.extend(f for f in b.flags if f not in flags)
         group = next((b.groupname for b in unit0 if b.groupname), None)
         ether = next((b.ether for b in unit0 if b.ether), None)
-        addresses = tuple(
-            sorted(
-                (
-                    model.Address(b.name, b.family, b.address, b.prefixlen, b.flags)
-                    for b in blocks
-                    if b.address
-                    and not (b.address == "0.0.0.0")
-                    and not (b.address == "::" and b.prefixlen == 0)
-                ),
-                key=lambda a: (a.family, a.name, a.address),
-            )
-        )
+        found = [a for a in map(_address, blocks) if a is not None]
+        addresses = tuple(sorted(found, key=lambda a: (a.family, a.name, a.address)))
         row = ipmp_if.get(name)
         state: Optional[str] = None
         if row is not None:
@@ -289,6 +279,17 @@ def _interfaces(
             )
         )
     return tuple(out)
+
+
+def _address(b: ifconfig.IfconfigEntry) -> Optional[model.Address]:
+    """The block's address; a NOLOCAL block's is its subnet (flags say NOLOCAL);
+    None for the ``0.0.0.0`` and ``::/0`` placeholders of an unconfigured one."""
+    if b.address is None and b.subnet is not None:
+        network, _, plen = b.subnet.partition("/")
+        return model.Address(b.name, b.family, network, int(plen), b.flags)
+    if not b.address or b.address == "0.0.0.0" or (b.address == "::" and b.prefixlen == 0):
+        return None
+    return model.Address(b.name, b.family, b.address, b.prefixlen, b.flags)
 
 
 def _groups(

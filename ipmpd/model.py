@@ -105,6 +105,8 @@ class BootInterface:
 
 
 HOSTNAME_FILES, IPADM = "hostname-files", "ipadm"
+# The sources each boot store is read from.
+BOOT_SOURCES = {HOSTNAME_FILES: ("persistent",), IPADM: ("ipadm-if", "ipadm-addr")}
 
 
 @dataclass(frozen=True)
@@ -155,11 +157,6 @@ class Persistent:
         self._logical.extend(
             sorted((p.origin, p.group) for p in self.hostname_files or () if p.logical and p.group)
         )
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The stores that were read."""
-        return tuple(k for k in self.expected if self.store(k) is not None)
 
     def store(self, kind: str) -> Optional[tuple[BootInterface, ...]]:
         return self.hostname_files if kind == HOSTNAME_FILES else self.ipadm
@@ -289,6 +286,22 @@ class Snapshot:
         if ok is None:
             return "ifconfig -a was not run"
         return "ifconfig -a failed: " + "; ".join(self.source_errors("ifconfig"))
+
+    def discovery_errors(self) -> list[str]:
+        """Why some groups may not have been seen at all: the interface list, or
+        a boot store this platform restores from, could not be read."""
+        out = []
+        blind = self.interface_list_error()
+        if blind is not None:
+            out.append(blind)
+        for kind in self.persistent.missing():
+            runs = [s for s in self.sources if s.name in BOOT_SOURCES[kind] and not s.ok]
+            why = "; ".join(f"{s.name}: {s.error}" for s in runs) or "not read"
+            out.append(f"the boot configuration ({kind}) could not be read: {why}")
+        if self.source_ok("ipadm-store") is False:
+            why = "; ".join(self.source_errors("ipadm-store"))
+            out.append(f"ipadm's persistent store could not be read: {why}")
+        return out
 
     def failed_sources(self) -> list[SourceStatus]:
         """Every run that did not answer, the interface list first."""

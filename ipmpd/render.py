@@ -71,6 +71,7 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
             "expected": list(snap.persistent.expected),
             "missing": list(snap.persistent.missing()),
             "ipadm_groups": snap.persistent.ipadm_groups,
+            "ipadm_ipmp": snap.persistent.ipadm_ipmp,
             "hostname_files": _boot_list(snap.persistent.hostname_files),
             "ipadm": _boot_list(snap.persistent.ipadm),
             "logical_groups": [{"path": path, "group": g} for path, g in snap.persistent.logical_groups],

@@ -49,13 +49,22 @@ def page(latest: Latest, now: float | None = None) -> str:
     if snap is None:
         out.append("<p>No gather has completed yet.</p></body></html>")
         return "\n".join(out)
-    out.append("<h2>Groups</h2><table><tr><th>group</th><th>state</th><th>members</th></tr>")
-    for g in snap.groups:
+    blind = snap.discovery_errors()
+    if blind:
+        out.append("".join(f'<p class="error">Could not look: {_e(why)}</p>' for why in blind))
+    out.append("<h2>Groups</h2><table><tr><th>group</th><th>seen in</th><th>state</th><th>members</th></tr>")
+    for name, seen_in in sorted(latest.groups_seen.items()):
+        g = snap.group(name)
         members = []
-        for name in g.members:
-            i = snap.interface(name)
-            members.append(f"{_e(name)} ({_e(interface_state(i) if i else None)})")
-        out.append(f"<tr><td>{_e(g.name)}</td><td>{_e(g.state)}</td><td>{', '.join(members)}</td></tr>")
+        for member in g.members if g is not None else snap.persistent.members(name):
+            i = snap.interface(member)
+            state = interface_state(i) if i is not None and g is not None else None
+            members.append(f"{_e(member)} ({_e(state) if g is not None else 'at boot'})")
+        state = _e(g.state) if g is not None else "not running"
+        out.append(
+            f"<tr><td>{_e(name)}</td><td>{_e(', '.join(seen_in))}</td><td>{state}</td>"
+            f"<td>{', '.join(members)}</td></tr>"
+        )
     out.append("</table>")
     findings = latest.findings
     out.append(f"<h2>Findings ({len(findings)})</h2>")

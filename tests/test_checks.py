@@ -281,12 +281,20 @@ def test_media_type_and_atm(demo_copy):
     assert status(rs, "10g-failover", "IPMP010") == "ok"
 
 
-def test_media_unknown_on_solaris10_without_dladm_show_phys(demo_copy):
+def test_media_skipped_on_solaris10_which_has_no_dladm_show_phys(demo_copy):
+    # Solaris 10 has no source of media types: a platform limit, not a failure
+    # to look -- skipped with the reason, never ok.
     edit_output(demo_copy, ["uname", "-a"], "SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc\n")
     rs = results(demo_copy)
-    assert status(rs, "itops0", "IPMP009") == "unknown"
-    assert "links (not run)" in rs[("itops0", "IPMP009")].reason
-    assert status(rs, "itops0", "IPMP010") == "unknown"
+    assert status(rs, "itops0", "IPMP009") == "skipped"
+    assert rs[("itops0", "IPMP009")].reason == "not available on solaris10: links does not exist there"
+    assert status(rs, "itops0", "IPMP010") == "skipped"
+    # Where dladm show-phys exists but fails, it is unknown.
+    edit_output(
+        demo_copy, ["uname", "-a"], "SunOS omnios64 5.11 omnios-r151044-d3b715b9d1 i86pc i386 i86pc\n"
+    )
+    edit_output(demo_copy, LINKS, "", exit_status=1)
+    assert status(results(demo_copy), "itops0", "IPMP009") == "unknown"
 
 
 # ------------------------------------------------------------------ IPMP011

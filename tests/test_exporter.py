@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from helpers import DEMO, tool
+from helpers import DEMO, edit_file, tool
 from prometheus_client import CollectorRegistry, generate_latest
 
 from ipmpd import __version__
@@ -128,3 +128,26 @@ def test_a_daemon_that_never_gathered_exports_its_start_but_no_success():
     }
     assert samples["ipmpd_start_time_seconds"] == T0
     assert "ipmpd_last_gather_success_timestamp_seconds" not in samples
+
+
+def test_a_group_seen_only_in_the_boot_configuration_exports_no_runtime_state(demo_copy):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    # The demo's own e1000g2 line, with another group (see test_verdicts).
+    edit_file(
+        demo_copy,
+        "/etc/hostname.e1000g2",
+        "172.16.36.93 netmask 255.255.255.0 broadcast + group backup0 deprecated -failover up\n",
+    )
+    snap = gather(CaptureRunner(demo_copy), run_modlist=True)
+    text = exposition(Latest(snapshot=snap, results=evaluate(snap, Config())))
+    samples = [s for fam in text_string_to_metric_families(text) for s in fam.samples]
+    info = {s.labels["group"]: s.labels["seen_in"] for s in samples if s.name == "ipmpd_group_info"}
+    assert info == {"10g-failover": "runtime,boot", "backup0": "boot", "itops0": "runtime,boot"}
+    runtime_families = ("ipmpd_group_state", "ipmpd_group_usable_members", "ipmpd_group_members")
+    assert not [s for s in samples if s.name in runtime_families and s.labels.get("group") == "backup0"]
+    assert [s for s in samples if s.name == "ipmpd_group_state" and s.labels["group"] == "itops0"]
+    assert any(
+        s.name == "ipmpd_finding" and s.labels["group"] == "backup0" and s.labels["code"] == "IPMP012"
+        for s in samples
+    )

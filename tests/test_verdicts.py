@@ -82,7 +82,7 @@ def test_check_exits_3_when_no_command_answers(demo_copy):
     p = ipmpd("check", "--capture", str(demo_copy))
     assert p.returncode == 3
     assert "no IPMP groups found" not in p.stdout
-    assert "no IPMP group could be looked for: the interface list could not be read" in p.stdout
+    assert "no IPMP group found, but not every place a group is defined could be read" in p.stdout
     data = json.loads(ipmpd("check", "--capture", str(demo_copy), "--format", "json").stdout)
     assert data["could_not_look"][0]["source"] == "ifconfig"
 
@@ -307,8 +307,15 @@ def test_offlined_for_a_duplicate_hardware_address_is_a_finding_even_without_mac
     assert not any(line.startswith("if_mpadm") for line in health.remediation)
 
 
-def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy):
+def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy, monkeypatch):
+    import time
+
     snap = gather(CaptureRunner(demo_copy), run_modlist=True)
+
+    def no_clock() -> float:
+        raise AssertionError("a check read the clock")
+
+    monkeypatch.setattr(time, "time", no_clock)
     assert evaluate(snap, Config()) == evaluate(snap, Config())
     later = evaluate(snap, Config(), now=snap.taken_at + 3600)
     module_reason = {r.reason for r in later if r.code == "IPMP005" and r.group == "itops0"}
@@ -359,3 +366,94 @@ def test_snapshot_text_shows_the_boot_configuration_per_store(demo_copy):
     boot = p.stdout.split("BOOT CONFIGURATION\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert boot[1].split() == ["ipadm", "e1000g2", "?", "ipadm", "ipv4"]
     assert boot[-1] == "(ipadm's IPMP membership could not be read: its entries' GROUP is ?)"
+
+
+def test_a_failed_ipadm_store_is_could_not_look_even_when_no_check_reads_it(demo_copy, tmp_path):
+    # Groups defined only in ipadm's store would go unseen: never exit 0.
+    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", "_ifname=net0;_ifclass=0\n")  # its ';' cut off
+    cfg = config_file(tmp_path, '[checks]\nignore = ["module-order", "persistence"]\n')
+    p = ipmpd("check", "--capture", str(demo_copy), "--config", cfg)
+    assert p.returncode == 3
+    assert p.stdout.startswith("COULD NOT LOOK: ipadm's persistent store could not be read: ipadm-store")
+    p = ipmpd("check", "--capture", str(demo_copy), "--config", cfg, "--nagios")
+    assert p.returncode == 3 and p.stdout.startswith(
+        "IPMPD UNKNOWN - could not look: ipadm's persistent store"
+    )
+
+
+def test_an_unreadable_ipadm_store_never_gives_persistence_ok(demo_copy):
+    # e1000g3 kept by ipadm in ipmp1, then taken out of the group at runtime:
+    # with the store readable that is a finding; unreadable, it is unknown.
+    store = ipadm_member(demo_copy, "e1000g3", "ipmp1")
+    replace_in_output(
+        demo_copy,
+        IFCONFIG,
+        E1000G3_GROUPNAME,
+        "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n",
+    )
+    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    [f] = results(demo_copy)[("itops0", "IPMP012")].findings
+    assert f.message.startswith("ipadm puts e1000g3 in group itops0, but e1000g3 is not a member now")
+    assert f.remediation[0].startswith("ipadm remove-ipmp -i e1000g3 ipmp1")
+    edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store.replace("_gifname=ipmp1;", "_gifname=ipmp1"))
+    r = results(demo_copy)[("itops0", "IPMP012")]
+    assert r.status == "unknown"
+    assert "ipadm's store /etc/ipadm/ipadm.conf could not be read" in (r.reason or "")
+
+
+def test_plan_does_not_call_an_interface_absent_when_dladm_failed(demo_copy):
+    text = (demo_copy / "ifconfig_-a.out").read_text()
+    start = text.index("e1000g3: flags=")
+    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
+    edit_output(demo_copy, IFCONFIG, text[:start] + text[end:])
+    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    edit_output(demo_copy, ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"], "", 1)
+    p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "g", "--capture", str(demo_copy))
+    assert p.returncode == 3
+    assert "e1000g3: not plumbed, and dladm show-phys failed" in p.stderr
+
+
+def test_an_offlined_duplicate_is_reported_once_with_the_offlined_member_to_change(demo_copy):
+    replace_in_output(
+        demo_copy, IFS, "e1000g2:yes:ipmp1:--mb---:up:ok:ok", "e1000g2:no:ipmp1:-----dh:up:ok:offline"
+    )
+    replace_in_output(demo_copy, IFCONFIG, "ether 8:0:27:b0:cd:4c", "ether 8:0:27:9c:77:4d")
+    [f] = results(demo_copy)[("itops0", "IPMP004")].findings
+    assert f.interfaces == ("e1000g2",)
+    assert f.remediation == ("dladm set-linkprop -p mac-address=<unique MAC> e1000g2",)
+
+
+def test_a_nolocal_subnet_reaches_the_snapshot(demo_copy):
+    # illumos ifconfig.c in_status(): with IFF_NOLOCAL (0x20000) it prints
+    # "inet subnet A/N netmask M ..." and no local address.
+    replace_in_output(
+        demo_copy,
+        IFCONFIG,
+        "e1000g3: flags=9040843<UP,BROADCAST,RUNNING,MULTICAST,DEPRECATED,IPv4,NOFAILOVER>",
+        "e1000g3: flags=9060843<UP,BROADCAST,RUNNING,MULTICAST,NOLOCAL,DEPRECATED,IPv4,NOFAILOVER>",
+    )
+    replace_in_output(
+        demo_copy, IFCONFIG, "\tinet 172.16.36.94 netmask", "\tinet subnet 172.16.36.0/24 netmask"
+    )
+    snap = gather(CaptureRunner(demo_copy))
+    iface = snap.interface("e1000g3")
+    assert iface is not None
+    [a] = iface.addresses
+    assert (a.address, a.prefixlen) == ("172.16.36.0", 24) and "NOLOCAL" in a.flags
+
+
+def test_the_landing_page_lists_groups_not_running(demo_copy):
+    from ipmpd.state import Latest
+    from ipmpd.web import page
+
+    edit_file(
+        demo_copy,
+        "/etc/hostname.e1000g2",
+        "172.16.36.93 netmask 255.255.255.0 broadcast + group backup0 deprecated -failover up\n",
+    )
+    snap = gather(CaptureRunner(demo_copy), run_modlist=True)
+    html = page(Latest(snapshot=snap, results=evaluate(snap, Config())), now=snap.taken_at)
+    assert "<tr><td>backup0</td><td>boot</td><td>not running</td><td>e1000g2 (at boot)</td></tr>" in html
+    assert "<tr><td>itops0</td><td>runtime, boot</td><td>ok</td>" in html

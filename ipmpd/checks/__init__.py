@@ -29,6 +29,7 @@ from ipmpd.checks import (
 )
 from ipmpd.checks.base import Check, Context, Issue, Skipped, Unknown
 from ipmpd.config import Config
+from ipmpd.sources import SOURCES, applies
 
 
 def _check(module: ModuleType) -> Check:
@@ -59,6 +60,7 @@ REGISTRY: tuple[Check, ...] = (
     _check(ipmp013_group_health),
 )
 MODULE_CHECKS = ("IPMP005", "IPMP006")
+SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 
@@ -122,6 +124,12 @@ def run_check(check: Check, ctx: Context, config: Config) -> Result:
 
     if check.code in config.checks.ignore or check.name in config.checks.ignore:
         return result("skipped", "ignored in [checks] ignore")
+    absent = [n for n in check.needs if ctx.snapshot.source_ok(n) is None and not _exists(n, ctx.snapshot)]
+    if absent:
+        # Not a failure to look: the platform has no such command (Solaris 10 dladm has
+        # no show-phys).  Kept visible, never counted as ok.
+        platform = ctx.snapshot.host.platform
+        return result("skipped", f"not available on {platform}: {', '.join(absent)} does not exist there")
     missing = ctx.snapshot.describe_missing(check.needs)
     if missing:
         return result("unknown", f"source not available: {missing}")
@@ -139,6 +147,11 @@ def run_check(check: Check, ctx: Context, config: Config) -> Result:
         return result("ok", note)
     found = tuple(_finding(check, ctx.group_name, severity, i) for i in outcome)
     return result("finding", f"{len(found)} finding(s)" + (f"; {note}" if note else ""), found)
+
+
+def _exists(source: str, snap: model.Snapshot) -> bool:
+    src = SOURCES_BY_NAME.get(source)
+    return src is None or applies(src, snap.host.platform, snap.host.arch)
 
 
 def _finding(check: Check, group: str, severity: str, issue: Issue) -> Finding:

@@ -52,8 +52,8 @@ def check(ctx: Context) -> Outcome:
     for mac, names in sorted(by_mac.items()):
         if len(names) < 2:
             continue
-        if all(n in {o.name for o in offlined} for n in names[1:]):
-            continue  # already reported above, one finding per offlined member
+        if any(n in {o.name for o in offlined} for n in names):
+            continue  # already reported above: the offlined member is the one to change
         issues.append(
             Issue(
                 tuple(names),

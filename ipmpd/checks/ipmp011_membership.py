@@ -18,7 +18,7 @@ Fix:
 
 from __future__ import annotations
 
-from ipmpd.checks.base import Context, Issue, Outcome, Skipped, Unknown
+from ipmpd.checks.base import Context, Issue, Outcome, Skipped
 from ipmpd.checks.remedy import add_member
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP011", "membership", "warning", None, ("ifconfig",)
@@ -36,8 +36,6 @@ def check(ctx: Context) -> Outcome:
                 tuple(line for i in sorted(gc.interfaces) for line in add_member(ctx.platform, gc.name, i)),
             )
         ]
-    if ctx.snapshot.source_ok("ifconfig") is False and ctx.group.state_source != "ipmpstat":
-        return Unknown("ifconfig -a failed, so membership is not known")
     have, want = set(ctx.group.members), set(gc.interfaces)
     issues = []
     for i in sorted(want - have):

@@ -28,7 +28,7 @@ Fix:
 
 from __future__ import annotations
 
-from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.checks.base import Context, Issue, Outcome, Skipped, Unknown
 from ipmpd.model import IPADM
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP012", "persistence", "warning", None, ()
@@ -45,6 +45,8 @@ def check(ctx: Context) -> Outcome:
     group = ctx.group_name
     running = set(g.members) if g is not None else set()
     boot = set(persistent.members(group))
+    if g is None and not boot and not persistent.membership_unknown():
+        return Skipped(f"group {group!r} is neither running nor in the boot configuration")
     issues = []
     untold = []
     for name in sorted(running - boot):
@@ -78,25 +80,40 @@ def check(ctx: Context) -> Outcome:
             msg = f"nothing in the boot configuration plumbs {name}; after a reboot it is not in the group."
         issues.append(Issue((name,), msg, _keep(ctx, name)))
     for name in sorted(boot - running):
-        origin = ", ".join(sorted({p.origin for p in persistent.effective(name) if p.group == group}))
+        kept = [p for p in persistent.effective(name) if p.group == group]
+        origin = ", ".join(sorted({p.origin for p in kept}))
         now = f"group {group} is not running" if g is None else f"{name} is not a member now"
+        if any(p.origin == "ipadm" for p in kept):
+            ipmp_if = next(p.ipmp_interface for p in kept if p.origin == "ipadm")
+            fix = (f"ipadm remove-ipmp -i {name} {ipmp_if}  # if leaving the group was meant",)
+        else:
+            fix = (f"ifconfig {name} group {group}  # or take 'group {group}' out of {origin}",)
         issues.append(
             Issue(
                 (name,),
                 f"{origin} puts {name} in group {group}, but {now}; the next boot will change the group.",
-                (f"ifconfig {name} group {group}  # or edit {origin}",),
+                fix,
             )
         )
-    if untold and not issues:
+    if not issues and (untold or persistent.membership_unknown()):
         return Unknown(
-            f"whether ipadm puts {', '.join(untold)} back in group {group} at boot cannot be told: "
-            + (
-                "Solaris 11 keeps IPMP membership in a store ipmpd does not read"
-                if ctx.platform == "solaris11"
-                else "ipadm's store /etc/ipadm/ipadm.conf could not be read"
-            )
+            "which interfaces ipadm puts in group "
+            + f"{group} at boot cannot be told"
+            + (f" (ipadm restores {', '.join(untold)})" if untold else "")
+            + ": "
+            + _why_untold(ctx)
         )
     return issues
+
+
+def _why_untold(ctx: Context) -> str:
+    if ctx.platform == "solaris11":
+        return "Solaris 11 keeps IPMP membership in a store ipmpd does not read"
+    if ctx.snapshot.source_ok("ipadm-store") is None:
+        return f"ipadm's store was not read (platform {ctx.platform})"
+    return "ipadm's store /etc/ipadm/ipadm.conf could not be read: " + "; ".join(
+        ctx.snapshot.source_errors("ipadm-store")
+    )
 
 
 def _keep(ctx: Context, name: str) -> tuple[str, ...]:
