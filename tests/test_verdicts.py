@@ -41,6 +41,28 @@ def results(capture: Path, config: Config = Config(), modlist: bool = True) -> d
     return {(r.group, r.code): r for r in evaluate(snap, config)}
 
 
+def leave_ipmpstat(capture: Path) -> None:
+    """e1000g3 is no member of itops0 in ipmpstat -g and -i."""
+    replace_in_output(capture, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(capture, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+
+
+def ungroup_e1000g3(capture: Path) -> None:
+    """``ifconfig e1000g3 group ""``: no groupname line, gone from ipmpstat."""
+    plain = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n"
+    replace_in_output(capture, IFCONFIG, E1000G3_GROUPNAME, plain)
+    leave_ipmpstat(capture)
+
+
+def unplumb_e1000g3(capture: Path) -> None:
+    """``ifconfig e1000g3 unplumb``: its block gone from ifconfig -a, and from ipmpstat."""
+    text = (capture / "ifconfig_-a.out").read_text()
+    start = text.index("e1000g3: flags=")
+    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
+    edit_output(capture, IFCONFIG, text[:start] + text[end:])
+    leave_ipmpstat(capture)
+
+
 def config_file(tmp_path: Path, text: str) -> str:
     path = tmp_path / "ipmpd.toml"
     path.write_text(text)
@@ -167,12 +189,7 @@ def test_plan_on_a_blind_host_is_3_not_2(demo_copy):
 def test_plan_accepts_an_unplumbed_datalink(demo_copy):
     # An unplumbed NIC is in dladm show-phys but not in ifconfig -a: it exists.
     # The checks cannot look at it, so the plan says so (exit 3), never "no such interface".
-    text = (demo_copy / "ifconfig_-a.out").read_text()
-    start = text.index("e1000g3: flags=")
-    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
-    edit_output(demo_copy, IFCONFIG, text[:start] + text[end:])
-    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
-    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    unplumb_e1000g3(demo_copy)
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "g", "--capture", str(demo_copy))
     assert p.returncode == 3, p.stderr
     assert "interface e1000g3 is not plumbed on this host" in p.stdout
@@ -200,15 +217,7 @@ def test_a_group_set_only_on_a_logical_interface_file_is_checked(demo_copy):
 
 
 def test_a_member_taken_out_at_runtime_but_still_in_its_hostname_file(demo_copy):
-    # ifconfig e1000g3 group "": no groupname line, gone from ipmpstat -g and -i.
-    replace_in_output(
-        demo_copy,
-        IFCONFIG,
-        E1000G3_GROUPNAME,
-        "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n",
-    )
-    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
-    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    ungroup_e1000g3(demo_copy)
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP012")].findings
     assert f.interfaces == ("e1000g3",)
@@ -385,14 +394,7 @@ def test_an_unreadable_ipadm_store_never_gives_persistence_ok(demo_copy):
     # e1000g3 kept by ipadm in ipmp1, then taken out of the group at runtime:
     # with the store readable that is a finding; unreadable, it is unknown.
     store = ipadm_member(demo_copy, "e1000g3", "ipmp1")
-    replace_in_output(
-        demo_copy,
-        IFCONFIG,
-        E1000G3_GROUPNAME,
-        "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n",
-    )
-    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
-    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    ungroup_e1000g3(demo_copy)
     [f] = results(demo_copy)[("itops0", "IPMP012")].findings
     assert f.message.startswith("ipadm puts e1000g3 in group itops0, but e1000g3 is not a member now")
     assert f.remediation[0].startswith("ipadm remove-ipmp -i e1000g3 ipmp1")
@@ -403,12 +405,7 @@ def test_an_unreadable_ipadm_store_never_gives_persistence_ok(demo_copy):
 
 
 def test_plan_does_not_call_an_interface_absent_when_dladm_failed(demo_copy):
-    text = (demo_copy / "ifconfig_-a.out").read_text()
-    start = text.index("e1000g3: flags=")
-    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
-    edit_output(demo_copy, IFCONFIG, text[:start] + text[end:])
-    replace_in_output(demo_copy, GROUPS, "e1000g2 e1000g3", "e1000g2")
-    replace_in_output(demo_copy, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    unplumb_e1000g3(demo_copy)
     edit_output(demo_copy, ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"], "", 1)
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "g", "--capture", str(demo_copy))
     assert p.returncode == 3
