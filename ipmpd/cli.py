@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any, Optional
 
 from ipmpd import __version__, render
-from ipmpd.checks import REGISTRY, SEVERITY_ORDER, evaluate, findings
+from ipmpd.checks import REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
 from ipmpd.gather import gather
 from ipmpd.sources import CaptureError, CaptureRunner, RecordingRunner, Runner, SubprocessRunner
@@ -127,13 +127,6 @@ def make_runner(args: argparse.Namespace, config: Config) -> Runner:
 def _dump(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
-
-
-def group_dicts(results: tuple[Any, ...]) -> list[dict[str, Any]]:
-    seen: dict[str, tuple[str, ...]] = {}
-    for r in results:
-        seen.setdefault(r.group, r.seen_in)
-    return [{"name": g, "seen_in": list(v)} for g, v in sorted(seen.items())]
 
 
 def result_dict(r: Any) -> dict[str, Any]:
@@ -291,7 +284,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         _dump(
             {
                 "could_not_look": could_not_look(snap),
-                "groups": group_dicts(results),
+                "groups": [{"name": g, "seen_in": list(v)} for g, v in sorted(groups_seen(results).items())],
                 "results": [result_dict(r) for r in results],
                 "findings": [finding_dict(f) for f in fs],
                 "snapshot": render.snapshot_dict(snap),
@@ -492,12 +485,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         return _main(argv, plugin=True)
     except SystemExit as e:
         if e.code == EXIT_USAGE:
-            print("IPMPD UNKNOWN - usage error (see ipmpd check --help) | findings=0 unknown=0")
-            return NAGIOS_UNKNOWN
+            return _plugin_unknown("usage error (see ipmpd check --help)")
         raise
     except Exception as e:  # a plugin's crash is UNKNOWN, never WARNING
-        print(f"IPMPD UNKNOWN - internal error: {_plugin_text(repr(e))} | findings=0 unknown=0")
-        return NAGIOS_UNKNOWN
+        return _plugin_unknown(f"internal error: {e!r}")
+
+
+def _plugin_unknown(text: str) -> int:
+    """The plugin line for a run that could not check at all."""
+    print(f"IPMPD UNKNOWN - {_plugin_text(text)} | findings=0 unknown=0")
+    return NAGIOS_UNKNOWN
 
 
 def _main(argv: list[str], plugin: bool = False) -> int:
@@ -512,8 +509,7 @@ def _main(argv: list[str], plugin: bool = False) -> int:
         config = load_config(args.config)
     except ConfigError as e:
         if plugin:
-            print(f"IPMPD UNKNOWN - configuration error: {_plugin_text(str(e))} | findings=0 unknown=0")
-            return NAGIOS_UNKNOWN
+            return _plugin_unknown(f"configuration error: {e}")
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -527,8 +523,7 @@ def _main(argv: list[str], plugin: bool = False) -> int:
             return cmd_capture(args, config)
     except CaptureError as e:
         if plugin:
-            print(f"IPMPD UNKNOWN - {_plugin_text(str(e))} | findings=0 unknown=0")
-            return NAGIOS_UNKNOWN
+            return _plugin_unknown(str(e))
         print(f"ipmpd: {e}", file=sys.stderr)
         return EXIT_USAGE
     raise AssertionError(args.command)

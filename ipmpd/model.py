@@ -287,17 +287,20 @@ class Snapshot:
             return "ifconfig -a was not run"
         return "ifconfig -a failed: " + "; ".join(self.source_errors("ifconfig"))
 
-    def discovery_errors(self) -> list[str]:
-        """Why some groups may not have been seen at all: the interface list, or
-        a boot store this platform restores from, could not be read."""
+    def boot_store_errors(self) -> list[str]:
+        """One line per boot store this platform restores from that could not be read."""
         out = []
-        blind = self.interface_list_error()
-        if blind is not None:
-            out.append(blind)
         for kind in self.persistent.missing():
             runs = [s for s in self.sources if s.name in BOOT_SOURCES[kind] and not s.ok]
             why = "; ".join(f"{s.name}: {s.error}" for s in runs) or "not read"
             out.append(f"the boot configuration ({kind}) could not be read: {why}")
+        return out
+
+    def discovery_errors(self) -> list[str]:
+        """Why some groups may not have been seen at all: the interface list, or
+        a boot store this platform restores from, could not be read."""
+        blind = self.interface_list_error()
+        out = ([blind] if blind is not None else []) + self.boot_store_errors()
         if self.source_ok("ipadm-store") is False:
             why = "; ".join(self.source_errors("ipadm-store"))
             out.append(f"ipadm's persistent store could not be read: {why}")

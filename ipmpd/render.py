@@ -10,7 +10,6 @@ from typing import Any, Optional
 from ipmpd import model
 
 UNKNOWN = "unknown"
-IPADM_KIND = model.IPADM
 
 
 def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
@@ -200,12 +199,12 @@ def snapshot_text(snap: model.Snapshot) -> str:
         entries = p.store(kind)
         if entries is None:
             rows.append([kind, None, None, None, None])
-        untold = kind == IPADM_KIND and not p.ipadm_groups
+        untold = kind == model.IPADM and not p.ipadm_groups
         for e in entries or ():
             group = None if untold else (e.group or "-")
             rows.append([kind, e.name + (" [ipmp]" if e.ipmp else ""), group, e.origin, list(e.families)])
     out.append(table(["STORE", "INTERFACE", "GROUP", "ORIGIN", "FAMILIES"], rows) if rows else "(none)")
-    if IPADM_KIND in p.expected and p.ipadm is not None and not p.ipadm_groups:
+    if model.IPADM in p.expected and p.ipadm is not None and not p.ipadm_groups:
         out.append("(ipadm's IPMP membership could not be read: its entries' GROUP is ?)")
     out += ["", "SOURCES"]
     out.append(

@@ -464,7 +464,7 @@ IPADM_STORE = Source(
     "parsers.ipadm.parse_store",
     doc="ipadm's persistent IPMP membership (illumos)",
 )
-IPADM_STORE_PATH = "/etc/ipadm/ipadm.conf"
+IPADM_STORE_PATH = IPADM_STORE.argv[1]
 
 
 def modlist_argv(interface: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ipmpd import model
-from ipmpd.checks import Finding, Result
+from ipmpd.checks import Finding, Result, groups_seen
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ class Latest:
     @property
     def groups_seen(self) -> dict[str, tuple[str, ...]]:
         """Every group checked, with where it was seen (runtime, boot, config)."""
-        seen: dict[str, tuple[str, ...]] = {}
-        for r in self.results:
-            seen.setdefault(r.group, r.seen_in)
-        return seen
+        return groups_seen(self.results)
 
     @property
     def findings(self) -> list[Finding]:

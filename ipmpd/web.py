@@ -55,12 +55,15 @@ def page(latest: Latest, now: float | None = None) -> str:
     out.append("<h2>Groups</h2><table><tr><th>group</th><th>seen in</th><th>state</th><th>members</th></tr>")
     for name, seen_in in sorted(latest.groups_seen.items()):
         g = snap.group(name)
-        members = []
-        for member in g.members if g is not None else snap.persistent.members(name):
-            i = snap.interface(member)
-            state = interface_state(i) if i is not None and g is not None else None
-            members.append(f"{_e(member)} ({_e(state) if g is not None else 'at boot'})")
-        state = _e(g.state) if g is not None else "not running"
+        if g is None:
+            members = [f"{_e(m)} (at boot)" for m in snap.persistent.members(name)]
+            state = "not running"
+        else:
+            members = []
+            for member in g.members:
+                i = snap.interface(member)
+                members.append(f"{_e(member)} ({_e(interface_state(i) if i else None)})")
+            state = _e(g.state)
         out.append(
             f"<tr><td>{_e(name)}</td><td>{_e(', '.join(seen_in))}</td><td>{state}</td>"
             f"<td>{', '.join(members)}</td></tr>"

@@ -171,5 +171,13 @@ def evaluate(snap: model.Snapshot, config: Config, now: Optional[float] = None) 
     return tuple(results)
 
 
+def groups_seen(results: tuple[Result, ...]) -> dict[str, tuple[str, ...]]:
+    """Every group checked, with where it was seen (runtime, boot, config)."""
+    seen: dict[str, tuple[str, ...]] = {}
+    for r in results:
+        seen.setdefault(r.group, r.seen_in)
+    return seen
+
+
 def findings(results: tuple[Result, ...]) -> list[Finding]:
     return [f for r in results for f in r.findings]

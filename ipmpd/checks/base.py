@@ -79,18 +79,8 @@ class Context:
 
     def boot_unknown(self) -> Optional[Unknown]:
         """Unknown when a boot store this platform restores from could not be read."""
-        missing = self.snapshot.persistent.missing()
-        if not missing:
-            return None
-        reasons = [
-            f"{s.name}: {s.error}"
-            for s in self.snapshot.sources
-            if s.name in ("persistent", "ipadm-if", "ipadm-addr") and not s.ok
-        ]
-        return Unknown(
-            f"the boot configuration ({', '.join(missing)}) could not be read"
-            + (f": {'; '.join(reasons)}" if reasons else "")
-        )
+        errors = self.snapshot.boot_store_errors()
+        return Unknown("; ".join(errors)) if errors else None
 
     def not_running(self) -> Union[Unknown, Skipped]:
         """For a check of runtime state on a group that is not running: unknown when

@@ -40,8 +40,9 @@ def check(ctx: Context) -> Outcome:
         return unknown
     persistent = ctx.snapshot.persistent
     g = ctx.group
-    if g is None and ctx.snapshot.interface_list_error() is not None:
-        return Unknown(ctx.snapshot.interface_list_error() or "")
+    blind = ctx.snapshot.interface_list_error()
+    if g is None and blind is not None:
+        return Unknown(blind)
     group = ctx.group_name
     running = set(g.members) if g is not None else set()
     boot = set(persistent.members(group))
