@@ -21,6 +21,9 @@ from ipmpd import __version__, render
 from ipmpd.checks import REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
 from ipmpd.gather import gather
+from ipmpd.remedy import actions
+from ipmpd.remedy.actions import verification
+from ipmpd.remedy.render import render as render_remedy
 from ipmpd.sources import CaptureError, CaptureRunner, RecordingRunner, Runner, SubprocessRunner
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
@@ -150,7 +153,31 @@ def finding_dict(f: Any) -> dict[str, Any]:
         "interfaces": list(f.interfaces),
         "message": f.message,
         "remediation": list(f.remediation),
+        "remedy": remedy_dict(f.remedy),
     }
+
+
+def remedy_dict(remedy: Any) -> dict[str, Any]:
+    """The remedy as data: its actions, and whether the replay tests prove it."""
+    return {
+        "actions": [actions.action_dict(x) for x in remedy],
+        "verification": actions.verification(remedy),
+        "at_next_boot": actions.at_next_boot(remedy),
+    }
+
+
+def fix_lines(f: Any, indent: str) -> list[str]:
+    """A finding's rendered remedy, one ``fix:`` per command (a boot file's
+    content indented under it), and how it is verified."""
+    out = []
+    for line in f.remediation:
+        first, *rest = line.split("\n")
+        out.append(f"{indent}fix: {first}")
+        out.extend(f"{indent}     {part}" for part in rest)
+    if f.remediation:
+        boot = ", takes effect at the next boot" if actions.at_next_boot(f.remedy) else ""
+        out.append(f"{indent}     ({f.verification}{boot})")
+    return out
 
 
 def blind_text(snap: Any) -> list[str]:
@@ -186,8 +213,7 @@ def results_text(results: tuple[Any, ...], snap: Any = None) -> str:
             if r.status == "finding":
                 for f in r.findings:
                     out.append(f"  {f.severity.upper():7} {f.code} {f.name}: {f.message}")
-                    for line in f.remediation:
-                        out.append(f"          fix: {line}")
+                    out.extend(fix_lines(f, "          "))
         for r in rs:
             if r.status in ("unknown", "skipped"):
                 out.append(f"  {r.status.upper():7} {r.code} {r.name}: {r.reason}")
@@ -356,7 +382,8 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     steps, results = plan.walk(snap, args.group, physical, config)
     fs = findings(tuple(results))
-    commands = plan.create_commands(snap.host.platform, args.group, physical)
+    create = plan.create_actions(snap, args.group, physical)
+    commands = render_remedy(create, snap.host.platform)
     code = exit_code(snap, tuple(results), args.fail_on)
     if args.format == "json":
         _dump(
@@ -366,7 +393,8 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
                 "steps": [
                     {"step": s.number, "title": s.title, "verdict": s.verdict, "why": s.why} for s in steps
                 ],
-                "commands": commands,
+                "commands": list(commands),
+                "create": remedy_dict(create),
                 "could_not_look": could_not_look(snap),
                 "snapshot": render.snapshot_dict(snap),
             }
@@ -381,11 +409,12 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             print(f"    {s.why}")
         for r in s.results:
             for f in r.findings:
-                for line in f.remediation:
-                    print(f"    fix: {line}")
-    print("\nTo create the group on this platform:")
+                for line in fix_lines(f, "    "):
+                    print(line)
+    print(f"\nTo create the group on this platform ({verification(create)}):")
     for line in commands:
-        print(f"    {line}")
+        for n, part in enumerate(line.split("\n")):
+            print(f"    {'' if n == 0 else '  '}{part}")
     return code
 
 

@@ -104,7 +104,7 @@ def _persistent_files(
             return failed(f"{path}: {e.strerror or e}", path)
         except ParseError as e:
             return failed(str(e), path)
-    return _boot_from_files(files, texts), model.SourceStatus(
+    return boot_from_files(files, texts), model.SourceStatus(
         "persistent", None, True, None, time.monotonic() - start, "/etc/hostname.*"
     )
 
@@ -340,7 +340,7 @@ def _state_from_flags(members: tuple[str, ...], interfaces: tuple[model.Interfac
     return "degraded" if bad else "ok"
 
 
-def _boot_from_files(
+def boot_from_files(
     files: list[hostname.HostnameFile], texts: dict[str, str]
 ) -> tuple[model.BootInterface, ...]:
     out = []

@@ -80,6 +80,7 @@ def page(latest: Latest, now: float | None = None) -> str:
         )
         if f.remediation:
             out.append("<pre>" + "\n".join(_e(line) for line in f.remediation) + "</pre>")
+            out.append(f"<p>Fix: {_e(f.verification)}.</p>")
         out.append("</div>")
     unknown = [r for r in latest.results if r.status in ("unknown", "skipped")]
     if unknown:

@@ -145,3 +145,54 @@ def replace_in_output(capture: Path, argv: list[str], old: str, new: str) -> Non
     text = read_output(capture, argv)
     assert old in text, f"{old!r} is not in the output of {' '.join(argv)}"
     edit_output(capture, argv, text.replace(old, new))
+
+
+# ------------------------------------------------ planted scenarios on the demo host
+
+IFCONFIG = ["ifconfig", "-a"]
+MACS = ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"]
+GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
+IFS = ["ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"]
+IPADM_IF = ["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"]
+# Published uname lines: tests/fixtures/README.md.
+SOLARIS11 = "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n"
+# e1000g3's block in the demo's ifconfig -a (from the NexentaStor sample).
+E1000G3_GROUPNAME = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n\tgroupname itops0\n"
+
+
+def leave_ipmpstat(capture: Path) -> None:
+    """e1000g3 is no member of itops0 in ipmpstat -g and -i."""
+    replace_in_output(capture, GROUPS, "e1000g2 e1000g3", "e1000g2")
+    replace_in_output(capture, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+
+
+def ungroup_e1000g3(capture: Path) -> None:
+    """``ifconfig e1000g3 group ""``: no groupname line, gone from ipmpstat."""
+    plain = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n"
+    replace_in_output(capture, IFCONFIG, E1000G3_GROUPNAME, plain)
+    leave_ipmpstat(capture)
+
+
+def unplumb_e1000g3(capture: Path) -> None:
+    """``ifconfig e1000g3 unplumb``: its block gone from ifconfig -a, and from ipmpstat."""
+    text = (capture / "ifconfig_-a.out").read_text()
+    start = text.index("e1000g3: flags=")
+    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
+    edit_output(capture, IFCONFIG, text[:start] + text[end:])
+    leave_ipmpstat(capture)
+
+
+def ipadm_member(capture: Path, member: str, ipmp_if: str) -> str:
+    """``ipadm create-ipmp IPMPIF; ipadm add-ipmp -i MEMBER IPMPIF`` without -t,
+    on a member with no hostname file: ipadm show-if marks it persistent, and
+    the store holds the lines as ipmgmtd writes them (illumos 2554, 2021:
+    libipadm ipadm_ipmgmt.h _ifclass, _families, _gifname, _mifnames;
+    ipmgmt_door.c, ipmgmt_persist.c).  Returns the store's text."""
+    edit_file(capture, f"/etc/hostname.{member}", None)
+    replace_in_output(capture, IPADM_IF, f"{member}:ok:bm------4-:---", f"{member}:ok:bm------4-:-4-")
+    store = (
+        f"_ifname={ipmp_if};_ifclass=1;_families=2;_mifnames={member};\n"
+        f"_ifname={member};_ifclass=0;_families=2;_gifname={ipmp_if};\n"
+    )
+    edit_file(capture, "/etc/ipadm/ipadm.conf", store)
+    return store

@@ -12,9 +12,10 @@ import pytest
 from helpers import edit_file, edit_output, read_output, replace_in_output
 
 from ipmpd.checks import REGISTRY, Result, evaluate
-from ipmpd.checks.remedy import modlist_edits
 from ipmpd.config import ChecksConfig, Config, GroupConfig
 from ipmpd.gather import gather
+from ipmpd.remedy.actions import Manual, ModInsert, ModRemove, Plumb, SetEeprom, SetMacAddress, WriteBootFile
+from ipmpd.remedy.compose import PERSIST_MODULES, modlist_edits
 from ipmpd.sources import CaptureRunner
 
 IFCONFIG = ["ifconfig", "-a"]
@@ -70,10 +71,11 @@ def test_logical_interface_in_hostname_file(demo_copy):
     edit_file(demo_copy, "/etc/hostname.e1000g2:1", "172.16.36.99 group itops0 up\n")
     rs = results(demo_copy)
     f = rs[("itops0", "IPMP002")].findings[0]
-    assert (
-        f.interfaces == ("e1000g2:1",)
-        and "Remove 'group itops0' from /etc/hostname.e1000g2:1" in f.remediation
+    assert f.interfaces == ("e1000g2:1",)
+    assert f.remedy[0] == WriteBootFile(
+        "/etc/hostname.e1000g2:1", "172.16.36.99 up\n", "172.16.36.99 group itops0 up\n"
     )
+    assert f.verification == "by hand"  # the boot then runs what followed 'group' (see test_remedies)
     assert status(rs, "10g-failover", "IPMP002") == "ok"
 
 
@@ -116,7 +118,7 @@ def test_unique_mac_duplicate(demo_copy):
     rs = results(demo_copy)
     f = rs[("itops0", "IPMP004")].findings[0]
     assert f.interfaces == ("e1000g2", "e1000g3") and "08:00:27:b0:cd:4c" in f.message
-    assert f.remediation == ("dladm set-linkprop -p mac-address=<unique MAC> e1000g3",)
+    assert f.remedy == (SetMacAddress("e1000g3"),)
     assert status(rs, "10g-failover", "IPMP004") == "ok"
 
 
@@ -125,8 +127,9 @@ def test_unique_mac_sparc_solaris10_names_eeprom(demo_copy):
     edit_output(demo_copy, ["eeprom", "local-mac-address?"], "local-mac-address?=false\n")
     replace_in_output(demo_copy, IFCONFIG, "ether 8:0:27:9c:77:4d", "ether 8:0:27:b0:cd:4c")
     rs = results(demo_copy)
-    fix = rs[("itops0", "IPMP004")].findings[0].remediation
-    assert fix[0].startswith("eeprom local-mac-address?=true  # currently false")
+    f = rs[("itops0", "IPMP004")].findings[0]
+    assert f.remedy == (SetEeprom("local-mac-address?", "true"),)
+    assert f.remediation == ("eeprom 'local-mac-address?=true'  # takes effect at the next boot",)
 
 
 def test_unique_mac_unknown_without_ether_and_dladm(demo_copy):
@@ -146,7 +149,10 @@ def test_unique_mac_unknown_without_ether_and_dladm(demo_copy):
 def test_module_order_demo_violation(demo_copy):
     rs = results(demo_copy)
     f = rs[("10g-failover", "IPMP005")].findings[0]
-    assert f.interfaces == ("e1000g1",) and f.remediation == ("ifconfig e1000g1 modremove firewall@2",)
+    assert f.interfaces == ("e1000g1",) and f.remedy == (
+        ModRemove("e1000g1", "firewall", 2),
+        Manual(PERSIST_MODULES),
+    )
     assert status(rs, "itops0", "IPMP005") == "ok"
 
 
@@ -164,7 +170,7 @@ def test_module_order_configured_reference_and_order(demo_copy):
     [f] = rs[("itops0", "IPMP005")].findings
     assert f.interfaces == ("e1000g3",)
     # two operations is the least; this one moves ipqos below firewall
-    assert f.remediation == ("ifconfig e1000g3 modremove ipqos@2", "ifconfig e1000g3 modinsert ipqos@3")
+    assert f.remedy[:2] == (ModRemove("e1000g3", "ipqos", 2), ModInsert("e1000g3", "ipqos", 3))
 
 
 def test_module_order_unknown_without_modlist(demo_copy):
@@ -183,10 +189,7 @@ def test_stateful_module(demo_copy):
     rs = results(demo_copy)
     assert status(rs, "itops0", "IPMP005") == "ok"  # same everywhere...
     fs = rs[("itops0", "IPMP006")].findings  # ...but stateful
-    assert [f.remediation for f in fs] == [
-        ("ifconfig e1000g2 modremove pfil@2",),
-        ("ifconfig e1000g3 modremove pfil@2",),
-    ]
+    assert [f.remedy[0] for f in fs] == [ModRemove("e1000g2", "pfil", 2), ModRemove("e1000g3", "pfil", 2)]
     cfg = Config(checks=ChecksConfig(stateful_modules=("ipqos",)))
     assert status(results(demo_copy, cfg), "itops0", "IPMP006") == "ok"
 
@@ -229,7 +232,8 @@ def test_address_family(demo_copy):
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP007")].findings
     assert f.interfaces == ("e1000g2",) and "lacks ipv6" in f.message
-    assert f.remediation[0].startswith("ifconfig e1000g2 inet6 plumb up")
+    assert f.remedy == (Plumb("e1000g2", "ipv6", up=True), WriteBootFile("/etc/hostname6.e1000g2", "", None))
+    assert f.remediation[:2] == ("ifconfig e1000g2 inet6 plumb up", ": > /etc/hostname6.e1000g2")
     cfg = Config(groups=(GroupConfig("itops0", ("e1000g2", "e1000g3"), families=("ipv4",)),))
     [f] = results(demo_copy, cfg)[("itops0", "IPMP007")].findings
     assert f.interfaces == ("e1000g3",) and "has ipv6" in f.message
@@ -351,7 +355,9 @@ def test_persistence_solaris11_ipadm_temporary_member(demo_copy):
     replace_in_output(demo_copy, IPADM_IF, "e1000g2:ok:bm------4-:---", "e1000g2:ok:bm------4-:-4-")
     rs = results(demo_copy)
     [f] = rs[("itops0", "IPMP012")].findings
-    assert f.interfaces == ("e1000g3",) and f.remediation[1] == "ipadm add-ipmp -i e1000g3 ipmp1"
+    # Created with -t: making it persistent means recreating it, which is by hand.
+    assert f.interfaces == ("e1000g3",) and f.verification == "by hand"
+    assert "ipadm add-ipmp -i e1000g3 ipmp1" in f.remediation[0]
 
 
 # ------------------------------------------------------------------ IPMP013

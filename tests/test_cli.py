@@ -10,6 +10,7 @@ from pathlib import Path
 from helpers import edit_output
 
 from ipmpd.cli import checks_markdown
+from ipmpd.remedy.compose import PERSIST_MODULES
 
 REPO = Path(__file__).parent.parent
 
@@ -54,7 +55,18 @@ def test_check_json_shape():
             "interfaces": ["e1000g1"],
             "message": "e1000g1 has STREAMS modules arp ip firewall but group 10g-failover expects arp ip "
             "(above driver e1000g).",
-            "remediation": ["ifconfig e1000g1 modremove firewall@2"],
+            "remediation": [
+                "ifconfig e1000g1 modremove firewall@2",
+                "# by hand: " + PERSIST_MODULES,
+            ],
+            "remedy": {
+                "actions": [
+                    {"action": "modremove", "interface": "e1000g1", "module": "firewall", "position": 2},
+                    {"action": "by-hand", "text": PERSIST_MODULES},
+                ],
+                "verification": "by hand",
+                "at_next_boot": False,
+            },
         }
     ]
     assert len(data["results"]) == 26
@@ -71,21 +83,26 @@ def test_plan_different_module_lists_fails_step_4():
     assert p.returncode == 1
     assert "Step 4: Same STREAMS modules in the same order; no stateful modules: FAIL" in p.stdout
     assert "fix: ifconfig e1000g1 modremove firewall@2" in p.stdout
-    assert "ifconfig e1000g0 group orapriv" in p.stdout
+    # Both belong to 10g-failover: the plan never moves them (PLAN001), it says so.
+    assert "e1000g0 belongs to group 10g-failover (now); moving it to orapriv: it would empty" in p.stdout
+    assert "# by hand: e1000g0 belongs to group 10g-failover" in p.stdout
+    assert "ifconfig e1000g0 group orapriv" not in p.stdout
 
 
 def test_plan_clean_interfaces_pass_what_they_can(demo_copy):
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "orapriv", "--demo", "--format", "json")
     data = json.loads(p.stdout)
-    assert p.returncode == 0
-    assert {s["verdict"] for s in data["steps"]} == {"pass"}
+    assert p.returncode == 1  # PLAN001: they would empty itops0
+    assert {s["step"]: s["verdict"] for s in data["steps"]} == {1: "fail", **{n: "pass" for n in range(2, 9)}}
+    assert data["create"]["verification"] == "by hand"
     edit_output(demo_copy, ["uname", "-a"], "SunOS s11 5.11 11.4.0.15.0 i86pc i386 i86pc\n")
     edit_output(demo_copy, ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"], None)
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "orapriv", "--capture", str(demo_copy))
-    assert p.returncode == 3  # could not look: nothing failed, but step 7 cannot be told
+    assert p.returncode == 1
     assert "Step 7: Same media type: CANNOT TELL" in p.stdout
     assert "Step 2: Each interface has a unique MAC address: PASS" in p.stdout
-    assert "ipadm add-ipmp -i e1000g2 -i e1000g3" in p.stdout
+    assert "# by hand: e1000g2 belongs to group itops0" in p.stdout
+    assert "ipadm create-ipmp" not in p.stdout  # nothing could join: no empty IPMP interface
 
 
 def test_plan_refuses_bad_names_logical_interfaces_and_duplicates():

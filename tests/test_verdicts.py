@@ -14,22 +14,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import edit_file, edit_output, replace_in_output
+from helpers import (
+    IFCONFIG,
+    IFS,
+    IPADM_IF,
+    MACS,
+    SOLARIS11,
+    edit_file,
+    edit_output,
+    ipadm_member,
+    replace_in_output,
+    ungroup_e1000g3,
+    unplumb_e1000g3,
+)
 
 from ipmpd.checks import Result, evaluate
 from ipmpd.config import ChecksConfig, Config
 from ipmpd.gather import gather
+from ipmpd.remedy.actions import SetGroup, SetMacAddress
 from ipmpd.sources import CaptureRunner
-
-IFCONFIG = ["ifconfig", "-a"]
-MACS = ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"]
-GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
-IFS = ["ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"]
-IPADM_IF = ["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"]
-# Published uname lines: tests/fixtures/README.md.
-SOLARIS11 = "SunOS solaris-vagrant 5.11 11.4.0.15.0 i86pc i386 i86pc\n"
-# e1000g3's block in the demo's ifconfig -a (from the NexentaStor sample).
-E1000G3_GROUPNAME = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n\tgroupname itops0\n"
 
 
 def ipmpd(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,28 +42,6 @@ def ipmpd(*args: str) -> subprocess.CompletedProcess[str]:
 def results(capture: Path, config: Config = Config(), modlist: bool = True) -> dict[tuple[str, str], Result]:
     snap = gather(CaptureRunner(capture), run_modlist=modlist)
     return {(r.group, r.code): r for r in evaluate(snap, config)}
-
-
-def leave_ipmpstat(capture: Path) -> None:
-    """e1000g3 is no member of itops0 in ipmpstat -g and -i."""
-    replace_in_output(capture, GROUPS, "e1000g2 e1000g3", "e1000g2")
-    replace_in_output(capture, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
-
-
-def ungroup_e1000g3(capture: Path) -> None:
-    """``ifconfig e1000g3 group ""``: no groupname line, gone from ipmpstat."""
-    plain = "\tinet 172.16.36.94 netmask ffffff00 broadcast 172.16.36.255\n"
-    replace_in_output(capture, IFCONFIG, E1000G3_GROUPNAME, plain)
-    leave_ipmpstat(capture)
-
-
-def unplumb_e1000g3(capture: Path) -> None:
-    """``ifconfig e1000g3 unplumb``: its block gone from ifconfig -a, and from ipmpstat."""
-    text = (capture / "ifconfig_-a.out").read_text()
-    start = text.index("e1000g3: flags=")
-    end = text.index("\n", text.index("ether 8:0:27:9c:77:4d", start)) + 1
-    edit_output(capture, IFCONFIG, text[:start] + text[end:])
-    leave_ipmpstat(capture)
 
 
 def config_file(tmp_path: Path, text: str) -> str:
@@ -188,11 +169,13 @@ def test_plan_on_a_blind_host_is_3_not_2(demo_copy):
 
 def test_plan_accepts_an_unplumbed_datalink(demo_copy):
     # An unplumbed NIC is in dladm show-phys but not in ifconfig -a: it exists.
-    # The checks cannot look at it, so the plan says so (exit 3), never "no such interface".
+    # The checks cannot look at it, so the plan says so, never "no such interface"
+    # (exit 1 here: both interfaces belong to itops0, PLAN001).
     unplumb_e1000g3(demo_copy)
     p = ipmpd("plan", "e1000g2", "e1000g3", "--group", "g", "--capture", str(demo_copy))
-    assert p.returncode == 3, p.stderr
+    assert p.returncode == 1, p.stderr
     assert "interface e1000g3 is not plumbed on this host" in p.stdout
+    assert "e1000g3 belongs to group itops0 (at boot)" in p.stdout
 
 
 # ----------------------------------------------------- boot-time groups
@@ -253,22 +236,6 @@ def test_a_broken_hostname_file_makes_boot_checks_unknown_even_with_ipadm_answer
         assert "persistent: persistent /etc/hostname.e1000g3: line 1: group without a value" in (
             r.reason or ""
         )
-
-
-def ipadm_member(capture: Path, member: str, ipmp_if: str) -> str:
-    """``ipadm create-ipmp IPMPIF; ipadm add-ipmp -i MEMBER IPMPIF`` without -t,
-    on a member with no hostname file: ipadm show-if marks it persistent, and
-    the store holds the lines as ipmgmtd writes them (illumos 2554, 2021:
-    libipadm ipadm_ipmgmt.h _ifclass, _families, _gifname, _mifnames;
-    ipmgmt_door.c, ipmgmt_persist.c).  Returns the store's text."""
-    edit_file(capture, f"/etc/hostname.{member}", None)
-    replace_in_output(capture, IPADM_IF, f"{member}:ok:bm------4-:---", f"{member}:ok:bm------4-:-4-")
-    store = (
-        f"_ifname={ipmp_if};_ifclass=1;_families=2;_mifnames={member};\n"
-        f"_ifname={member};_ifclass=0;_families=2;_gifname={ipmp_if};\n"
-    )
-    edit_file(capture, "/etc/ipadm/ipadm.conf", store)
-    return store
 
 
 def test_illumos_ipadm_store_membership_is_persistent(demo_copy):
@@ -397,7 +364,8 @@ def test_an_unreadable_ipadm_store_never_gives_persistence_ok(demo_copy):
     ungroup_e1000g3(demo_copy)
     [f] = results(demo_copy)[("itops0", "IPMP012")].findings
     assert f.message.startswith("ipadm puts e1000g3 in group itops0, but e1000g3 is not a member now")
-    assert f.remediation[0].startswith("ipadm remove-ipmp -i e1000g3 ipmp1")
+    assert f.remedy[0] == SetGroup("e1000g3", "itops0")  # back in, as ipadm restores it at boot
+    assert f.remediation[-1] == "# or, if leaving the group was meant: ipadm remove-ipmp -i e1000g3 ipmp1"
     edit_file(demo_copy, "/etc/ipadm/ipadm.conf", store.replace("_gifname=ipmp1;", "_gifname=ipmp1"))
     r = results(demo_copy)[("itops0", "IPMP012")]
     assert r.status == "unknown"
@@ -419,6 +387,7 @@ def test_an_offlined_duplicate_is_reported_once_with_the_offlined_member_to_chan
     replace_in_output(demo_copy, IFCONFIG, "ether 8:0:27:b0:cd:4c", "ether 8:0:27:9c:77:4d")
     [f] = results(demo_copy)[("itops0", "IPMP004")].findings
     assert f.interfaces == ("e1000g2",)
+    assert f.remedy == (SetMacAddress("e1000g2"),)
     assert f.remediation == ("dladm set-linkprop -p mac-address=<unique MAC> e1000g2",)
 
 

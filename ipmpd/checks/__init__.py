@@ -29,6 +29,8 @@ from ipmpd.checks import (
 )
 from ipmpd.checks.base import Check, Context, Issue, Skipped, Unknown
 from ipmpd.config import Config
+from ipmpd.remedy.actions import Remedy, verification
+from ipmpd.remedy.render import render
 from ipmpd.sources import SOURCES, applies
 
 
@@ -72,7 +74,13 @@ class Finding:
     group: str
     interfaces: tuple[str, ...]
     message: str
-    remediation: tuple[str, ...]
+    remedy: Remedy
+    remediation: tuple[str, ...]  # the remedy rendered for the host's platform
+
+    @property
+    def verification(self) -> str:
+        """``simulated`` (proven by the replay tests) or ``by hand``."""
+        return verification(self.remedy)
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ def run_check(check: Check, ctx: Context, config: Config) -> Result:
         note = f"module lists {age}s old"
     if not outcome:
         return result("ok", note)
-    found = tuple(_finding(check, ctx.group_name, severity, i) for i in outcome)
+    found = tuple(_finding(check, ctx.group_name, severity, i, ctx.platform) for i in outcome)
     return result("finding", f"{len(found)} finding(s)" + (f"; {note}" if note else ""), found)
 
 
@@ -154,9 +162,18 @@ def _exists(source: str, snap: model.Snapshot) -> bool:
     return src is None or applies(src, snap.host.platform, snap.host.arch)
 
 
-def _finding(check: Check, group: str, severity: str, issue: Issue) -> Finding:
+def _finding(check: Check, group: str, severity: str, issue: Issue, platform: str) -> Finding:
     sev = issue.severity if issue.severity is not None else severity
-    return Finding(check.code, check.name, sev, group, issue.interfaces, issue.message, issue.remediation)
+    return Finding(
+        check.code,
+        check.name,
+        sev,
+        group,
+        issue.interfaces,
+        issue.message,
+        issue.remedy,
+        render(issue.remedy, platform),
+    )
 
 
 def evaluate(snap: model.Snapshot, config: Config, now: Optional[float] = None) -> tuple[Result, ...]:

@@ -15,6 +15,7 @@ from typing import Callable, Optional, Union
 
 from ipmpd import model
 from ipmpd.config import Config, GroupConfig
+from ipmpd.remedy.actions import Remedy
 
 STATUSES = ("ok", "finding", "unknown", "skipped")
 
@@ -23,7 +24,7 @@ STATUSES = ("ok", "finding", "unknown", "skipped")
 class Issue:
     interfaces: tuple[str, ...]
     message: str
-    remediation: tuple[str, ...]
+    remedy: Remedy  # typed actions (ipmpd.remedy.actions); never command strings
     severity: Optional[str] = None  # overrides the check's default
 
 

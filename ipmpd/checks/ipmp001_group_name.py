@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome
 from ipmpd.config import LIFGRNAMSIZ
+from ipmpd.remedy.actions import Manual
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP001", "group-name", "error", 3, ()
 
@@ -24,14 +25,24 @@ CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP001", "group-name", "error", 3, ()
 def check(ctx: Context) -> Outcome:
     name = ctx.group_name
     if not name.strip():
-        return [Issue((), "The IPMP group name is empty.", ("Choose a non-null group name.",))]
+        return [
+            Issue(
+                (),
+                "The IPMP group name is empty.",
+                (Manual("choose a non-null group name and set it on every member"),),
+            )
+        ]
     if len(name.encode("utf-8")) >= LIFGRNAMSIZ:
         return [
             Issue(
                 (),
                 f"Group name {name!r} is {len(name)} characters; the kernel allows at most "
                 f"{LIFGRNAMSIZ - 1} (LIFGRNAMSIZ).",
-                (f"Choose a name of at most {LIFGRNAMSIZ - 1} characters.",),
+                (
+                    Manual(
+                        f"choose a name of at most {LIFGRNAMSIZ - 1} characters and set it on every member"
+                    ),
+                ),
             )
         ]
     return []

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome
 from ipmpd.model import HOSTNAME_FILES
+from ipmpd.remedy import actions as a
+from ipmpd.remedy import bootfile, compose
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP002", "logical-interface", "error", 1, ()
 
@@ -41,10 +43,34 @@ def check(ctx: Context) -> Outcome:
                 (logical,),
                 f"{path} sets group {group!r} on logical interface {logical}; only physical "
                 "interfaces can join a group.",
-                (
-                    f"Remove 'group {group}' from {path}",
-                    f"Add 'group {group}' to /etc/hostname.{physical}",
-                ),
+                _move_group(ctx, path, physical, group),
             )
         )
     return issues
+
+
+def _move_group(ctx: Context, path: str, physical: str, group: str) -> a.Remedy:
+    """Take ``group`` out of the logical interface's file and put the physical
+    interface in it, now and at boot."""
+    entry = next(p for p in ctx.snapshot.persistent.hostname_files or () if p.origin == path)
+    cleaned = bootfile.without_group(path, entry.text or "")
+    if cleaned is None:
+        return (a.Manual(f"remove 'group {group}' from {path}, then put {physical} in group {group}"),)
+    fix: a.Remedy = (a.WriteBootFile(path, cleaned, entry.text),)
+    live = ctx.snapshot.interface(physical)
+    if live is not None and live.group == group:
+        fix += compose.persist_membership(ctx.snapshot, physical, group)
+    else:
+        fix += compose.join_group(ctx.snapshot, physical, group)
+    # At boot ifconfig stopped at 'group' (an error on a logical interface):
+    # whatever followed it on the line -- net-physical's implicit
+    # "netmask + broadcast + up" included -- starts to run after the fix.
+    after = [c[c.index("group") + 2 :] for c in bootfile.commands(entry.text or "") if "group" in c]
+    skipped = " ".join(w for words in after for w in words)
+    if skipped:
+        fix += (
+            a.Manual(
+                f"after this, the next boot also runs '{skipped}' on {entry.name}; make sure that is meant"
+            ),
+        )
+    return fix

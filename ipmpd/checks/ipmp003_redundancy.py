@@ -16,7 +16,7 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
-from ipmpd.checks.remedy import add_member
+from ipmpd.remedy.actions import Manual, Note
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP003", "redundancy", "warning", 1, ("ifconfig",)
 
@@ -33,7 +33,10 @@ def check(ctx: Context) -> Outcome:
             tuple(names),
             f"Group {ctx.group_name} has {len(names)} member"
             f"{'' if len(names) == 1 else 's'}; IPMP needs two or more to fail over.",
-            add_member(ctx.platform, ctx.group_name, "IF"),
+            (
+                Manual(f"add a second interface on the same IP link to group {ctx.group_name}"),
+                Note("or set allow_single = true for this group in ipmpd.toml if one member is meant"),
+            ),
             severity="info" if single else None,
         )
     ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.remedy.compose import unique_mac
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP004", "unique-mac", "error", 2, ()
 
@@ -42,7 +43,7 @@ def check(ctx: Context) -> Outcome:
                 (m.name,),
                 f"in.mpathd offlined {m.name}: its hardware address is not unique in group "
                 f"{ctx.group_name} (ipmpstat -i FLAGS h).",
-                _unique_mac_fix(ctx, [m.name]),
+                unique_mac(ctx.snapshot, [m.name]),
             )
         )
     by_mac: dict[str, list[str]] = defaultdict(list)
@@ -59,7 +60,7 @@ def check(ctx: Context) -> Outcome:
                 tuple(names),
                 f"{' and '.join(names)} share MAC address {mac}; every member of "
                 f"group {ctx.group_name} needs its own.",
-                _unique_mac_fix(ctx, names[1:]),
+                unique_mac(ctx.snapshot, names[1:]),
             )
         )
     missing = [m.name for m in members if m.mac is None and not m.duplicate_hwaddr]
@@ -69,18 +70,3 @@ def check(ctx: Context) -> Outcome:
             why += "; dladm show-phys -m failed: " + "; ".join(ctx.snapshot.source_errors("macs"))
         return Unknown(f"MAC address of {', '.join(missing)} unknown: {why}")
     return issues
-
-
-def _unique_mac_fix(ctx: Context, names: list[str]) -> tuple[str, ...]:
-    fix: list[str] = []
-    if ctx.snapshot.host.arch == "sparc":
-        if ctx.snapshot.local_mac_address is False:
-            fix.append("eeprom local-mac-address?=true  # currently false; then reboot")
-        else:
-            fix.append("eeprom local-mac-address?=true  # then reboot")
-    for name in names:
-        if ctx.platform in ("solaris11", "illumos"):
-            fix.append(f"dladm set-linkprop -p mac-address=<unique MAC> {name}")
-        else:
-            fix.append(f"ifconfig {name} ether <unique MAC>  # and in /etc/hostname.{name}")
-    return tuple(fix)

@@ -6,6 +6,9 @@ What it checks:
     the driver itself, is left out so that members on different NICs compare
     fairly).  The reference is the group's configured ``modules``, else the
     list most members share (ties go to the first member in name order).
+    Stateful modules (``[checks] stateful_modules``) are left out of the
+    comparison and of the reference: IPMP006 reports them, and the only state
+    both checks accept has none, so this check never asks to insert one.
 
 Why it matters:
     On failover IP moves traffic between members' streams; a module present
@@ -22,11 +25,12 @@ Fix:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Optional, Union
 
 from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
-from ipmpd.checks.remedy import modlist_edits
+from ipmpd.remedy.compose import module_edits
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP005", "module-order", "error", 4, ()
 
@@ -53,18 +57,23 @@ def members_with_modules(ctx: Context) -> Union[list[model.Interface], Unknown]:
     return unknown if unknown is not None else members
 
 
+def _stateless(ctx: Context, modules: Sequence[str]) -> tuple[str, ...]:
+    stateful = ctx.config.checks.stateful_modules
+    return tuple(m for m in modules if m not in stateful)
+
+
 def reference(ctx: Context, members: list[model.Interface]) -> tuple[str, ...]:
     gc = ctx.group_config
     if gc is not None and gc.modules is not None:
-        return tuple(gc.modules)
-    lists = [tuple(m.modules[:-1]) for m in members if m.modules]
+        return _stateless(ctx, gc.modules)
+    lists = [_stateless(ctx, m.modules[:-1]) for m in members if m.modules]
     counts = Counter(lists)
     if not counts:
         return ()
     best = max(counts.values())
     for m in members:  # members are in name order
-        if m.modules and counts[tuple(m.modules[:-1])] == best:
-            return tuple(m.modules[:-1])
+        if m.modules and counts[_stateless(ctx, m.modules[:-1])] == best:
+            return _stateless(ctx, m.modules[:-1])
     return ()
 
 
@@ -84,16 +93,9 @@ def check(ctx: Context) -> Outcome:
         driver = m.modules[-1]
         have = list(m.modules[:-1])
         want = _strip_driver(ref, driver)
-        if have == want:
+        if list(_stateless(ctx, have)) == want:
             continue
-        edits = modlist_edits(have, want)
-        if edits is None:
-            fix: tuple[str, ...] = (
-                f"# {m.name} lacks arp or ip in the expected place, which modremove cannot "
-                f"fix: unplumb and replumb {m.name}",
-            )
-        else:
-            fix = tuple(f"ifconfig {m.name} {op} {mod}@{pos}" for op, mod, pos in edits)
+        fix = module_edits(m.name, have, want)  # the target holds no stateful module
         issues.append(
             Issue(
                 (m.name,),

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
 from ipmpd.checks.ipmp005_module_order import members_with_modules
+from ipmpd.remedy import actions as a
+from ipmpd.remedy.compose import PERSIST_MODULES
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP006", "stateful-module", "warning", 4, ()
 
@@ -40,7 +42,8 @@ def check(ctx: Context) -> Outcome:
                     f"{m.name} carries stateful STREAMS module"
                     f"{'s' if len(hits) > 1 else ''} {', '.join(mod for _, mod in hits)}; "
                     "its state is lost on failover.",
-                    tuple(f"ifconfig {m.name} modremove {mod}@{pos}" for pos, mod in reversed(hits)),
+                    tuple(a.ModRemove(m.name, mod, pos) for pos, mod in reversed(hits))
+                    + (a.Manual(PERSIST_MODULES),),
                 )
             )
     return issues

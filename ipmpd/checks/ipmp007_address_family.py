@@ -18,17 +18,28 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.remedy import actions as a
+from ipmpd.remedy import compose
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP007", "address-family", "error", 5, ("ifconfig",)
 
 
-def _plumb(platform: str, name: str, family: str) -> str:
-    if platform == "solaris11":
-        kind = "addrconf" if family == "ipv6" else "static -a local=<address>/<prefix>"
-        return f"ipadm create-addr -T {kind} {name}/{'v6' if family == 'ipv6' else 'v4'}"
-    word = "inet6" if family == "ipv6" else "inet"
-    suffix = "6" if family == "ipv6" else ""
-    return f"ifconfig {name} {word} plumb up  # and create /etc/hostname{suffix}.{name}"
+def _add_family(ctx: Context, name: str, family: str) -> a.Remedy:
+    """Plumb a missing family now and at boot."""
+    if family != "ipv6":
+        return (a.Manual(f"plumb IPv4 on {name} with an address of the group's subnet, now and at boot"),)
+    snap = ctx.snapshot
+    files = compose.hostname_files(snap, name)
+    entry = compose.ipadm_entry(snap, name)
+    if ctx.platform == "solaris11" or (ctx.platform == "illumos" and not files and entry is not None):
+        if entry is None:
+            return (a.Manual(f"{name} is not in ipadm's persistent configuration: add IPv6 to it by hand"),)
+        return (a.IpadmCreateAddrconf(name),)
+    now = (a.Plumb(name, "ipv6", up=True),)
+    if any("ipv6" in p.families for p in files):
+        return now
+    # An empty hostname6 file plumbs IPv6 at boot; in.ndpd configures the link-local address.
+    return now + (a.WriteBootFile(f"/etc/hostname6.{name}", "", None),)
 
 
 def check(ctx: Context) -> Outcome:
@@ -56,7 +67,13 @@ def check(ctx: Context) -> Outcome:
             parts.append(f"lacks {', '.join(lacking)} ({source})")
         if extra:
             parts.append(f"has {', '.join(extra)} which the group is not configured for")
-        fix = [_plumb(ctx.platform, m.name, f) for f in lacking]
-        fix += [f"ifconfig {m.name} {'inet6' if f == 'ipv6' else 'inet'} unplumb" for f in extra]
-        issues.append(Issue((m.name,), f"{m.name} {' and '.join(parts)}.", tuple(fix)))
+        fix: a.Remedy = tuple(x for f in lacking for x in _add_family(ctx, m.name, f))
+        fix += tuple(
+            a.Manual(
+                f"unplumb {f} on {m.name} and remove it from its boot configuration, or add it to the "
+                "group's families in ipmpd.toml"
+            )
+            for f in extra
+        )
+        issues.append(Issue((m.name,), f"{m.name} {' and '.join(parts)}.", fix))
     return issues

@@ -22,6 +22,7 @@ from typing import Union
 
 from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.remedy.actions import Manual
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP008", "same-link", "error", 6, ("ifconfig",)
 
@@ -56,7 +57,7 @@ def check(ctx: Context) -> Outcome:
                 "Members are on different VLANs: "
                 + ", ".join(f"{n} VLAN {v}" for n, v in sorted(vlans.items()))
                 + ".",
-                ("Move every member to the same VLAN (and PPA) on the same switch.",),
+                (Manual("move every member to the same VLAN (and PPA) on the same switch"),),
             )
         )
     with_nets = [(m, _nets(m)) for m in members]
@@ -77,8 +78,10 @@ def check(ctx: Context) -> Outcome:
                     f"({', '.join(sorted(map(str, nets)))}) share no subnet: they are not "
                     "on one IP link.",
                     (
-                        f"Check the cabling and switch VLAN of {m.name}; give it a test "
-                        f"address in {sorted(map(str, first_nets))[0]}.",
+                        Manual(
+                            f"check the cabling and switch VLAN of {m.name}; give it a test "
+                            f"address in {sorted(map(str, first_nets))[0]}"
+                        ),
                     ),
                 )
             )

@@ -19,6 +19,7 @@ from typing import Union
 
 from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.remedy.actions import Manual
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP009", "media-type", "error", 7, ("links",)
 
@@ -49,6 +50,6 @@ def check(ctx: Context) -> Outcome:
             f"Group {ctx.group_name} mixes media types: "
             + ", ".join(f"{m.name} {m.media}" for m in members)
             + ".",
-            tuple(f"# replace {m.name} ({m.media}) with a {usual} interface" for m in odd),
+            tuple(Manual(f"replace {m.name} ({m.media}) with a {usual} interface") for m in odd),
         )
     ]

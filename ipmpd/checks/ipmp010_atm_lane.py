@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
 from ipmpd.checks.ipmp009_media_type import members_with_media
+from ipmpd.remedy.actions import Manual
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP010", "atm-lane", "error", 8, ("links",)
 ATM_MEDIA = ("ATM", "ATM(ClassicIP)")
@@ -31,7 +32,7 @@ def check(ctx: Context) -> Outcome:
         Issue(
             (m.name,),
             f"{m.name} is {m.media}, not ATM LAN emulation; IPMP does not support it.",
-            (f"# reconfigure {m.name} as an ATM LANE interface and group that instead",),
+            (Manual(f"reconfigure {m.name} as an ATM LANE interface and group that instead"),),
         )
         for m in members
         if m.media in ATM_MEDIA

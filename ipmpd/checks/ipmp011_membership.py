@@ -19,7 +19,8 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Skipped
-from ipmpd.checks.remedy import add_member
+from ipmpd.remedy import actions as a
+from ipmpd.remedy import compose
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP011", "membership", "warning", None, ("ifconfig",)
 
@@ -28,12 +29,18 @@ def check(ctx: Context) -> Outcome:
     gc = ctx.group_config
     if gc is None:
         return Skipped(f"group {ctx.group_name!r} has no [[group]] entry in the configuration")
+    snap = ctx.snapshot
     if ctx.group is None:
+        why = compose.conflict(snap, tuple(sorted(gc.interfaces)))
+        if why:
+            fix: a.Remedy = (a.Manual(why),)
+        elif ctx.platform == "solaris11":
+            fix = (a.Manual(f"create the group: ipmpd plan {gc.name} {' '.join(sorted(gc.interfaces))}"),)
+        else:
+            fix = tuple(x for i in sorted(gc.interfaces) for x in compose.join_group(snap, i, gc.name))
         return [
             Issue(
-                tuple(sorted(gc.interfaces)),
-                f"Configured group {gc.name} does not exist on this host.",
-                tuple(line for i in sorted(gc.interfaces) for line in add_member(ctx.platform, gc.name, i)),
+                tuple(sorted(gc.interfaces)), f"Configured group {gc.name} does not exist on this host.", fix
             )
         ]
     have, want = set(ctx.group.members), set(gc.interfaces)
@@ -43,20 +50,16 @@ def check(ctx: Context) -> Outcome:
             Issue(
                 (i,),
                 f"{i} is configured for group {gc.name} but is not a member.",
-                add_member(ctx.platform, gc.name, i, ctx.group.ipmp_interface),
+                compose.join_group(snap, i, gc.name),
             )
         )
     for i in sorted(have - want):
-        fix = (
-            (f"ipadm remove-ipmp -i {i} {ctx.group.ipmp_interface or gc.name}",)
-            if ctx.platform == "solaris11"
-            else (f'ifconfig {i} group ""',)
-        )
         issues.append(
             Issue(
                 (i,),
                 f"{i} is a member of group {gc.name} but the configuration does not name it.",
-                fix + (f"# or add {i} to group {gc.name!r} in ipmpd.toml",),
+                compose.leave_group(snap, i, gc.name)
+                + (a.Note(f"or add {i} to group {gc.name!r} in ipmpd.toml"),),
             )
         )
     return issues

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Skipped, Unknown
 from ipmpd.model import IPADM
+from ipmpd.remedy import actions as a
+from ipmpd.remedy import compose
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP012", "persistence", "warning", None, ()
 
@@ -79,16 +81,32 @@ def check(ctx: Context) -> Outcome:
             )
         else:
             msg = f"nothing in the boot configuration plumbs {name}; after a reboot it is not in the group."
-        issues.append(Issue((name,), msg, _keep(ctx, name)))
+        issues.append(Issue((name,), msg, compose.persist_membership(ctx.snapshot, name, group)))
     for name in sorted(boot - running):
         kept = [p for p in persistent.effective(name) if p.group == group]
         origin = ", ".join(sorted({p.origin for p in kept}))
         now = f"group {group} is not running" if g is None else f"{name} is not a member now"
+        gc = ctx.group_config
+        unwanted = gc is not None and name not in gc.interfaces and g is not None
+        if unwanted:
+            # ipmpd.toml leaves it out as well: the boot configuration is what drifted.
+            left = [m for m in persistent.members(group) if m != name]
+            edits = compose.boot_without_group(ctx.snapshot, name) if len(left) >= 2 else None
+            issues.append(
+                Issue(
+                    (name,),
+                    f"{origin} puts {name} in group {group}, but {now} and ipmpd.toml does not name it; "
+                    "the next boot will change the group.",
+                    edits or (a.Manual(f"take {name} out of group {group} in {origin}"),),
+                )
+            )
+            continue
+        fix = compose.rejoin(ctx.snapshot, name, group)
         if any(p.origin == "ipadm" for p in kept):
             ipmp_if = next(p.ipmp_interface for p in kept if p.origin == "ipadm")
-            fix = (f"ipadm remove-ipmp -i {name} {ipmp_if}  # if leaving the group was meant",)
+            fix += (a.Note(f"or, if leaving the group was meant: ipadm remove-ipmp -i {name} {ipmp_if}"),)
         else:
-            fix = (f"ifconfig {name} group {group}  # or take 'group {group}' out of {origin}",)
+            fix += (a.Note(f"or, if leaving the group was meant, take 'group {group}' out of {origin}"),)
         issues.append(
             Issue(
                 (name,),
@@ -115,11 +133,3 @@ def _why_untold(ctx: Context) -> str:
     return "ipadm's store /etc/ipadm/ipadm.conf could not be read: " + "; ".join(
         ctx.snapshot.source_errors("ipadm-store")
     )
-
-
-def _keep(ctx: Context, name: str) -> tuple[str, ...]:
-    g = ctx.group
-    ipmp_if = (g.ipmp_interface if g is not None else None) or ctx.group_name
-    if ctx.platform == "solaris11":
-        return (f"ipadm create-ip {name}", f"ipadm add-ipmp -i {name} {ipmp_if}")
-    return (f"echo 'group {ctx.group_name} up' >> /etc/hostname.{name}",)

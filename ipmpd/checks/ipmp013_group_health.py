@@ -17,6 +17,8 @@ Fix:
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
+from ipmpd.remedy import actions as a
+from ipmpd.remedy.compose import unique_mac
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP013", "group-health", "error", None, ()
 
@@ -37,11 +39,11 @@ def check(ctx: Context) -> Outcome:
             if i.duplicate_hwaddr:
                 dup.add(name)
 
-    def fix(n: str, s: str) -> str:
+    def fix(n: str, s: str) -> a.Remedy:
         if n in dup:
             # in.mpathd onlines it by itself once its MAC is unique; if_mpadm -r fails until then.
-            return f"# {n} was offlined for a duplicate hardware address: give it a unique MAC (see IPMP004)"
-        return f"if_mpadm -r {n}" if s == "offline" else f"dladm show-phys {n}"
+            return unique_mac(ctx.snapshot, [n])
+        return (a.Reattach(n),) if s == "offline" else (a.ShowLink(n),)
 
     if g.state in ("degraded", "failed"):
         issues.append(
@@ -50,7 +52,7 @@ def check(ctx: Context) -> Outcome:
                 f"Group {g.name} is {g.state}"
                 + (f": {', '.join(f'{n} {s}' for n, s in bad)}" if bad else "")
                 + ".",
-                tuple(fix(n, s) for n, s in bad) or ("ipmpstat -i",),
+                tuple(x for n, s in bad for x in fix(n, s)) or (a.ShowIpmp(g.name),),
             )
         )
     elif bad:
@@ -58,7 +60,7 @@ def check(ctx: Context) -> Outcome:
             Issue(
                 tuple(n for n, _ in bad),
                 f"Group {g.name} reports ok but " + ", ".join(f"{n} is {s}" for n, s in bad) + ".",
-                tuple(fix(n, s) for n, s in bad),
+                tuple(x for n, s in bad for x in fix(n, s)),
             )
         )
     return issues
