@@ -42,14 +42,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -73,15 +71,6 @@ def _load(name: str, path: Path) -> Optional[ModuleType]:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _local_median_time(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _fingerprint(capture: Path) -> str:
@@ -112,7 +101,9 @@ def measure(tree: Path, genhost_path: Path) -> dict[str, Any]:
     median_time = getattr(common, "median_time", None)
     timer = "benchmarks/common.py"
     if median_time is None:
-        median_time, timer = _local_median_time, "bench_baseline.py (the tree has no common.median_time)"
+        here = _load("_bench_common_here", Path(__file__).resolve().parent / "common.py")
+        assert here is not None
+        median_time, timer = here.median_time, "this tree's benchmarks/common.py (that tree has none)"
 
     sizes: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:

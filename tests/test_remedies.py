@@ -559,13 +559,7 @@ def hosts(draw: st.DrawFn) -> tuple[model.Snapshot, str]:
             del host.runtime[name]
     host._recheck_duplicates()
     snap = host.snapshot()
-    return dataclasses_replace_platform(snap, platform), platform
-
-
-def dataclasses_replace_platform(snap: model.Snapshot, platform: str) -> model.Snapshot:
-    import dataclasses
-
-    return dataclasses.replace(snap, host=model.Host(platform, None, "i386"))
+    return snap, platform
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -29,14 +29,12 @@ def _add_family(ctx: Context, name: str, family: str) -> a.Remedy:
     if family != "ipv6":
         return (a.Manual(f"plumb IPv4 on {name} with an address of the group's subnet, now and at boot"),)
     snap = ctx.snapshot
-    files = compose.hostname_files(snap, name)
-    entry = compose.ipadm_entry(snap, name)
-    if ctx.platform == "solaris11" or (ctx.platform == "illumos" and not files and entry is not None):
-        if entry is None:
+    if compose.ipadm_managed(snap, name):
+        if compose.ipadm_entry(snap, name) is None:
             return (a.Manual(f"{name} is not in ipadm's persistent configuration: add IPv6 to it by hand"),)
         return (a.IpadmCreateAddrconf(name),)
     now = (a.Plumb(name, "ipv6", up=True),)
-    if any("ipv6" in p.families for p in files):
+    if any("ipv6" in p.families for p in compose.hostname_files(snap, name)):
         return now
     # An empty hostname6 file plumbs IPv6 at boot; in.ndpd configures the link-local address.
     return now + (a.WriteBootFile(f"/etc/hostname6.{name}", "", None),)

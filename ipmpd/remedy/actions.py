@@ -216,9 +216,9 @@ def action_dict(action: Action) -> dict[str, Any]:
     out: dict[str, Any] = {"action": action.KIND}
     for f in dataclasses.fields(action):
         value = getattr(action, f.name)
-        out[f.name] = [list(v) for v in value] if f.name == "commands" else value
-        if isinstance(value, tuple) and f.name != "commands":
-            out[f.name] = list(value)
+        if f.name == "commands":  # argument lists, one per ifconfig run
+            value = [list(words) for words in value]
+        out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
 
 

@@ -122,6 +122,12 @@ def without_group(path: str, text: str) -> Optional[str]:
     return new if structure(new, family) == structure(text, family) else None
 
 
+def classful(address: str) -> int:
+    """The prefix length an IPv4 address gets when no netmask is given (its class)."""
+    first = int(address.split(".", 1)[0])
+    return 8 if first < 128 else 16 if first < 192 else 24
+
+
 def dotted(prefixlen: int) -> str:
     return str(ipaddress.IPv4Network(f"0.0.0.0/{prefixlen}").netmask)
 

@@ -27,6 +27,25 @@ def ipadm_entry(snap: model.Snapshot, interface: str) -> Optional[model.BootInte
     return next((p for p in snap.persistent.ipadm or () if p.name == interface), None)
 
 
+def ipadm_managed(snap: model.Snapshot, interface: str) -> bool:
+    """Whether ipadm, not a hostname file, restores the interface at boot: always
+    on Solaris 11; on illumos when it has no hostname file but an ipadm entry."""
+    platform = snap.host.platform
+    if platform == "solaris11":
+        return True
+    return (
+        platform == "illumos"
+        and not hostname_files(snap, interface)
+        and ipadm_entry(snap, interface) is not None
+    )
+
+
+def ipmp_interface_of(snap: model.Snapshot, group: str) -> str:
+    """The group's IPMP interface, or a placeholder for the administrator to fill."""
+    g = snap.group(group)
+    return g.ipmp_interface if g is not None and g.ipmp_interface else "IPMP-INTERFACE"
+
+
 def _edit_files(snap: model.Snapshot, interface: str, group: Optional[str]) -> Optional[a.Remedy]:
     """Boot-file writes putting ``interface`` in ``group`` (None: in no group);
     None when a file cannot be edited safely; () when nothing needs writing."""
@@ -61,22 +80,19 @@ def boot_without_group(snap: model.Snapshot, interface: str) -> Optional[a.Remed
 
 def persist_membership(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
     """Make boot put a running member in ``group``, keeping the rest of its configuration."""
-    platform = snap.host.platform
     live = snap.interface(interface)
     files = hostname_files(snap, interface)
     entry = ipadm_entry(snap, interface)
     if not on_link(snap, interface, group):
         return (a.Manual(f"at boot {group} also holds members not on {interface}'s IP link: fix that first"),)
-    if platform == "solaris11" or (platform == "illumos" and not files and entry is not None):
-        g = snap.group(group)
+    if ipadm_managed(snap, interface):
         why = "recreating it in ipadm's persistent configuration means deleting and recreating the interface"
         if entry is not None:
             why = f"ipadm restores {interface}; ipadm add-ipmp on a live member is not modelled"
-        target = g.ipmp_interface if g is not None and g.ipmp_interface else "IPMP-INTERFACE"
         return (
             a.Manual(
                 f"keep {interface} in group {group} at boot ({why}); in a maintenance window: "
-                f"ipadm add-ipmp -i {interface} {target}"
+                f"ipadm add-ipmp -i {interface} {ipmp_interface_of(snap, group)}"
             ),
         )
     at_boot = set(snap.persistent.members(group)) | {interface}
@@ -165,9 +181,9 @@ def join_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
         return ((a.IpadmCreateIp(interface),) if live is None else ()) + (
             a.IpadmAddIpmp((interface,), g.ipmp_interface),
         )
-    files = hostname_files(snap, interface)
-    if platform == "illumos" and not files and ipadm_entry(snap, interface) is not None:
+    if ipadm_managed(snap, interface):
         return persist_membership(snap, interface, group)
+    files = hostname_files(snap, interface)
     if live is None and files:
         edits = _edit_files(snap, interface, group)
         if edits is None:
@@ -205,8 +221,7 @@ def _boot_nets(snap: model.Snapshot, name: str) -> set[ipaddress.IPv4Network]:
                 ip = ipaddress.IPv4Address(x.address or "")
             except ValueError:
                 continue
-            first = int(str(ip).split(".", 1)[0])
-            plen = x.prefixlen or (8 if first < 128 else 16 if first < 192 else 24)
+            plen = x.prefixlen or bootfile.classful(str(ip))
             out.add(ipaddress.IPv4Network(f"{ip}/{plen}", strict=False))
     return out
 
@@ -247,7 +262,6 @@ def conflict(snap: model.Snapshot, names: tuple[str, ...]) -> Optional[str]:
 
 def leave_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
     """Take a member out of ``group`` now and at boot."""
-    platform = snap.host.platform
     files = hostname_files(snap, interface)
     g = snap.group(group)
     now = [m for m in (g.members if g is not None else ()) if m != interface]
@@ -259,9 +273,8 @@ def leave_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
                 f"taking {interface} out would leave group {group} with {left} member(s), now or at boot"
             ),
         )
-    if platform == "solaris11" or (platform == "illumos" and not files and ipadm_entry(snap, interface)):
-        g = snap.group(group)
-        target = g.ipmp_interface if g is not None and g.ipmp_interface else "IPMP-INTERFACE"
+    if ipadm_managed(snap, interface):
+        target = ipmp_interface_of(snap, group)
         return (a.Manual(f"take {interface} out of {group}: ipadm remove-ipmp -i {interface} {target}"),)
     edits = _edit_files(snap, interface, None)
     if edits is None:

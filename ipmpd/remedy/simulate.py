@@ -88,11 +88,6 @@ class _If:
     dup: bool = False
 
 
-def classful(address: str) -> int:
-    first = int(address.split(".", 1)[0])
-    return 8 if first < 128 else 16 if first < 192 else 24
-
-
 def view(i: model.Interface) -> tuple[object, ...]:
     """What must come back after a reboot, for one interface."""
     v4 = frozenset(
@@ -262,7 +257,7 @@ class Host:
                 if ad.family == "ipv4" and ad.prefixlen is not None and "NOLOCAL" not in ad.flags:
                     if ip in ipaddress.ip_network(f"{ad.address}/{ad.prefixlen}", strict=False):
                         return ad.prefixlen
-        return classful(address)
+        return bootfile.classful(address)
 
     def _resolve(self, name: str, family: str, word: str) -> tuple[str, Optional[int]]:
         address, _, plen = word.partition("/")
@@ -277,7 +272,7 @@ class Host:
         if plen:
             return address, int(plen)
         return address, (
-            classful(address) if family == "ipv4" and ":" not in address and "." in address else None
+            bootfile.classful(address) if family == "ipv4" and ":" not in address and "." in address else None
         )
 
     def ifconfig(self, target: str, family: str, words: tuple[str, ...]) -> bool:
@@ -593,18 +588,20 @@ def _prefix(mask: str) -> Optional[int]:
         return None
 
 
-def apply(snap: model.Snapshot, remedy: a.Remedy) -> model.Snapshot:
+def _applied(snap: model.Snapshot, remedy: a.Remedy) -> Host:
     host = Host(snap)
     for action in remedy:
         host.apply(action)
-    return host.snapshot()
+    return host
+
+
+def apply(snap: model.Snapshot, remedy: a.Remedy) -> model.Snapshot:
+    return _applied(snap, remedy).snapshot()
 
 
 def reboot(snap: model.Snapshot, remedy: a.Remedy = ()) -> model.Snapshot:
     """``snap`` with ``remedy`` applied and then rebooted."""
-    host = Host(snap)
-    for action in remedy:
-        host.apply(action)
+    host = _applied(snap, remedy)
     host.reboot()
     return host.snapshot()
 
@@ -652,10 +649,8 @@ def prove(snap: model.Snapshot, config: Config, finding: Finding, remedy: a.Reme
     problems: list[str] = []
     target = _key(finding)
     before = _findings(snap, config)
-    host = Host(snap)
     try:
-        for action in remedy:
-            host.apply(action)
+        host = _applied(snap, remedy)
     except Refused as e:
         return [f"the host would refuse it: {e}"]
     fixed = host.snapshot()
