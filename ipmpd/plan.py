@@ -175,5 +175,5 @@ def create_actions(snap: model.Snapshot, group: str, interfaces: tuple[str, ...]
         live = snap.interface(i)
         if live is not None and live.group == group:
             continue
-        out.extend(compose.join_group(snap, i, group))
+        out.extend(compose.join_group(snap, i, group, tuple(ifs)))
     return tuple(out)

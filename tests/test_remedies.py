@@ -403,6 +403,8 @@ def _prove_plan(snap: model.Snapshot, group: str, interfaces: tuple[str, ...]) -
         built = simulate.apply(snap, create)
     except simulate.Refused as e:
         return [str(e)]
+    # Solaris 11 names the group after its IPMP interface when the name cannot be one.
+    group = next((x.interface for x in create if isinstance(x, a.IpadmCreateIpmp)), group)
     g = built.group(group)
     problems = []
     if g is None or set(g.members) != set(interfaces):
@@ -412,11 +414,9 @@ def _prove_plan(snap: model.Snapshot, group: str, interfaces: tuple[str, ...]) -
             if r.group != group and (f.group, f.code, f.interfaces) not in before:
                 problems.append(f"new finding in another group: {f.message}")
     rebooted = simulate.reboot(snap, create)
-    for name in interfaces:
-        was, now = built.interface(name), rebooted.interface(name)
-        if was is None or now is None or simulate.view(was) != simulate.view(now):
-            problems.append(f"{name} does not survive a reboot")
-    return problems
+    if rebooted.group(group) is None or set(rebooted.group(group).members) != set(interfaces):
+        problems.append(f"the group does not come back after a reboot: {rebooted.group(group)}")
+    return problems + simulate.not_back(snap, create)
 
 
 def test_plan_uses_a_free_ipmp_interface_and_never_rewrites_an_existing_boot_file(demo_copy):
@@ -436,6 +436,48 @@ def test_plan_uses_a_free_ipmp_interface_and_never_rewrites_an_existing_boot_fil
         isinstance(x, a.WriteBootFile) and x.previous is not None and "ipmp" in x.path for x in create
     )
     assert _prove_plan(snap, "orapriv", ("e1000g4", "e1000g5")) == []
+
+
+LINKS = ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"]
+
+
+def _new_nics(c: Path) -> None:
+    """Two more NICs, in dladm show-phys (the demo's row shape) and never plumbed."""
+    rows = "e1000g4:Ethernet:up:1000:full:e1000g4\ne1000g5:Ethernet:up:1000:full:e1000g5\n"
+    edit_output(c, LINKS, read_output(c, LINKS) + rows)
+
+
+def _itops0_dissolved(c: Path) -> None:
+    """e1000g2 and e1000g3 out of itops0, now (ifconfig, ipmpstat) and at boot (their files)."""
+    for name, addr in (("e1000g2", "172.16.36.93"), ("e1000g3", "172.16.36.94")):
+        plain = f"\tinet {addr} netmask ffffff00 broadcast 172.16.36.255\n"
+        replace_in_output(c, IFCONFIG, plain + "\tgroupname itops0\n", plain)
+        edit_file(
+            c, f"/etc/hostname.{name}", f"{addr} netmask 255.255.255.0 broadcast + deprecated -failover up\n"
+        )
+    replace_in_output(c, GROUPS, "ipmp1:itops0:ok:10.00s:e1000g2 e1000g3", "ipmp1:itops0:failed:10.00s:")
+    replace_in_output(c, IFS, "e1000g3:yes:ipmp1:-------:up:ok:ok\n", "")
+    replace_in_output(c, IFS, "e1000g2:yes:ipmp1:--mb---:up:ok:ok\n", "")
+
+
+@pytest.mark.parametrize("platform", ["illumos", "solaris10-x86", "solaris10-sparc", "solaris11"])
+@pytest.mark.parametrize(
+    "case,interfaces",
+    [("new-nics", ("e1000g4", "e1000g5")), ("plumbed-ungrouped", ("e1000g2", "e1000g3"))],
+)
+def test_plan_commands_build_the_group_and_survive_a_reboot(tmp_path, platform, case, interfaces):
+    c = copy_demo(tmp_path / "host")
+    (_new_nics if case == "new-nics" else _itops0_dissolved)(c)
+    uname = {**PLATFORMS, "solaris11": SOLARIS11}[platform]
+    if uname:
+        edit_output(c, ["uname", "-a"], uname)
+    if platform == "solaris11":
+        for name in ("e1000g2", "e1000g3"):
+            replace_in_output(c, IPADM_IF, f"{name}:ok:bm------4-:---", f"{name}:ok:bm------4-:-4-")
+    snap = snapshot(c)
+    create = plan.create_actions(snap, "orapriv", interfaces)
+    assert a.verification(create) == a.PROVEN, render(create, snap.host.platform)
+    assert _prove_plan(snap, "orapriv", interfaces) == []
 
 
 def test_plan_on_members_of_another_group_is_a_finding_naming_it(demo_copy):

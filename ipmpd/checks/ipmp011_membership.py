@@ -37,7 +37,8 @@ def check(ctx: Context) -> Outcome:
         elif ctx.platform == "solaris11":
             fix = (a.Manual(f"create the group: ipmpd plan {gc.name} {' '.join(sorted(gc.interfaces))}"),)
         else:
-            fix = tuple(x for i in sorted(gc.interfaces) for x in compose.join_group(snap, i, gc.name))
+            ifs = tuple(sorted(gc.interfaces))
+            fix = tuple(x for i in ifs for x in compose.join_group(snap, i, gc.name, ifs))
         return [
             Issue(
                 tuple(sorted(gc.interfaces)), f"Configured group {gc.name} does not exist on this host.", fix

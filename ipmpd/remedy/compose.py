@@ -78,8 +78,11 @@ def boot_without_group(snap: model.Snapshot, interface: str) -> Optional[a.Remed
     return _edit_files(snap, interface, None) or None
 
 
-def persist_membership(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
-    """Make boot put a running member in ``group``, keeping the rest of its configuration."""
+def persist_membership(
+    snap: model.Snapshot, interface: str, group: str, together: tuple[str, ...] = ()
+) -> a.Remedy:
+    """Make boot put a running member in ``group``, keeping the rest of its
+    configuration; ``together``: interfaces the same remedy writes down too."""
     live = snap.interface(interface)
     files = hostname_files(snap, interface)
     entry = ipadm_entry(snap, interface)
@@ -95,7 +98,7 @@ def persist_membership(snap: model.Snapshot, interface: str, group: str) -> a.Re
                 f"ipadm add-ipmp -i {interface} {ipmp_interface_of(snap, group)}"
             ),
         )
-    at_boot = set(snap.persistent.members(group)) | {interface}
+    at_boot = set(snap.persistent.members(group)) | {interface} | set(together)
     if len(at_boot) < 2:
         return (a.Manual(f"no other member of {group} is restored at boot: write them all down together"),)
     if files:
@@ -146,8 +149,9 @@ def rejoin(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
     return (a.Manual(f"bring {interface} up as its boot configuration does (it is not plumbed)"),)
 
 
-def join_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
-    """Put ``interface`` in ``group`` now and at boot."""
+def join_group(snap: model.Snapshot, interface: str, group: str, together: tuple[str, ...] = ()) -> a.Remedy:
+    """Put ``interface`` in ``group`` now and at boot; ``together``: the other
+    interfaces the same remedy puts in it (a group being created)."""
     platform = snap.host.platform
     live = snap.interface(interface)
     if not LINK_NAME.match(interface) or not bootfile.SAFE_GROUP.match(group):
@@ -177,12 +181,12 @@ def join_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
         if g is None or not g.ipmp_interface:
             return (a.Manual(f"create group {group} first (ipmpd plan {group} {interface} ...)"),)
         if live is not None and entry is None:
-            return persist_membership(snap, interface, group)
+            return persist_membership(snap, interface, group, together)
         return ((a.IpadmCreateIp(interface),) if live is None else ()) + (
             a.IpadmAddIpmp((interface,), g.ipmp_interface),
         )
     if ipadm_managed(snap, interface):
-        return persist_membership(snap, interface, group)
+        return persist_membership(snap, interface, group, together)
     files = hostname_files(snap, interface)
     if live is None and files:
         edits = _edit_files(snap, interface, group)
@@ -200,7 +204,7 @@ def join_group(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
     if live is None:
         now = (a.Plumb(interface, "ipv4", up=True),) + now
         return now + (a.WriteBootFile(f"/etc/hostname.{interface}", f"group {group} up\n", None),)
-    return now + persist_membership(snap, interface, group)
+    return now + persist_membership(snap, interface, group, together)
 
 
 def _nets(i: Optional[model.Interface]) -> set[ipaddress.IPv4Network]:

@@ -672,7 +672,25 @@ def prove(snap: model.Snapshot, config: Config, finding: Finding, remedy: a.Reme
         problems.append(
             f"after a reboot there are findings a reboot without the fix would not bring: {sorted(worse)}"
         )
-    for name in sorted(a.interfaces(remedy) | set(finding.interfaces)):
+    names = a.interfaces(remedy) | set(finding.interfaces)
+    return problems + _not_back(snap, fixed, rebooted, base_boot, names)
+
+
+def not_back(snap: model.Snapshot, remedy: a.Remedy) -> list[str]:
+    """The interfaces ``remedy`` changes that a reboot does not bring back as it
+    left them (for remedies that fix no one finding, such as ``ipmpd plan``'s)."""
+    return _not_back(snap, apply(snap, remedy), reboot(snap, remedy), reboot(snap), a.interfaces(remedy))
+
+
+def _not_back(
+    snap: model.Snapshot,
+    fixed: model.Snapshot,
+    rebooted: model.Snapshot,
+    base_boot: model.Snapshot,
+    names: set[str],
+) -> list[str]:
+    problems = []
+    for name in sorted(names):
         changed = _reboot_changes(fixed.interface(name), rebooted.interface(name))
         # What a reboot changes anyway, in what the fix left alone, is not the fix's doing.
         anyway = _reboot_changes(snap.interface(name), base_boot.interface(name))
