@@ -20,11 +20,11 @@ from ipmpd.sources import LINK_NAME
 
 def hostname_files(snap: model.Snapshot, interface: str) -> list[model.BootInterface]:
     """The interface's own /etc/hostname.IF and hostname6.IF entries (not logical ones)."""
-    return [p for p in snap.persistent.hostname_files or () if p.name == interface]
+    return [p for p in snap.persistent.get(interface) if p.origin != "ipadm"]
 
 
 def ipadm_entry(snap: model.Snapshot, interface: str) -> Optional[model.BootInterface]:
-    return next((p for p in snap.persistent.ipadm or () if p.name == interface), None)
+    return next((p for p in snap.persistent.get(interface) if p.origin == "ipadm"), None)
 
 
 def ipadm_managed(snap: model.Snapshot, interface: str) -> bool:
