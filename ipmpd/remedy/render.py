@@ -94,7 +94,7 @@ def render(remedy: a.Remedy, platform: str) -> tuple[str, ...]:
     out: list[str] = []
     for action in remedy:
         out.extend(render_action(action, platform))
-    if a.verification(remedy) == a.BY_HAND and remedy and not isinstance(remedy[-1], a.Manual):
+    if a.verification(remedy) == a.BY_HAND and not any(isinstance(x, a.Manual) for x in remedy):
         out.append("# verify by hand: ipmpd cannot prove this fix")
     return tuple(out)
 
