@@ -15,14 +15,16 @@ that tree's ``ipmpd``.  The child writes a synthetic host with that tree's
 benchmarks/genhost.py (the current tree's when the baseline has none),
 replays it with CaptureRunner (no processes, so only ipmpd's own cost),
 gathers once, then times ``evaluate(snap, Config())`` (the check stage)
-and gather + evaluate (the whole cycle), each the median of 5 with the
+and gather + evaluate (the whole cycle), each the median of 11 with the
 tree's own benchmarks/common.py median_time where it has one.  The check
 stage is everything ``evaluate`` does: in the current tree that includes
 building each finding's remedies (typed actions) and rendering them into
 the remediation text a Finding carries, so nothing is timed separately.
 The output also says how many findings (and findings with remediation)
-each tree produced and whether both trees measured the same host, since a
-clean host builds no remedy at all.
+each tree produced and whether both trees measured the same host.  A clean
+host builds no remedy at all, so by default both trees measure the current
+genhost.py's host with planted drift (``drift=True``: one finding with a
+remedy in every group); ``--clean`` measures each tree's clean host instead.
 
 Targets: check stage at 2048 interfaces at most 1.5x the baseline's;
 whole cycle 2048 vs 512 within 5x (linear, as in bench_size).  It prints
@@ -33,6 +35,7 @@ measured (after printing what it could).
     python benchmarks/bench_baseline.py --baseline HEAD~3
     python benchmarks/bench_baseline.py --current HEAD     # a revision instead of the working tree
     python benchmarks/bench_baseline.py --same-host        # both trees use the current genhost.py
+    python benchmarks/bench_baseline.py --clean            # no planted drift (each tree's own host)
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BASELINE = "bb30fd1"
 SIZES = (512, 2048)
-REPEAT = 5
+REPEAT = 11
 TARGET_RATIO = 1.5
 LINEAR = 5.0
 
@@ -80,7 +83,7 @@ def _fingerprint(capture: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def measure(tree: Path, genhost_path: Path) -> dict[str, Any]:
+def measure(tree: Path, genhost_path: Path, drift: bool = False) -> dict[str, Any]:
     """Time the check stage and the whole cycle with ``tree``'s ipmpd; runs in a child process."""
     tree = tree.resolve()
     rest = [p for p in sys.path if Path(p or ".").resolve() not in (HERE, tree, tree / "benchmarks")]
@@ -108,7 +111,8 @@ def measure(tree: Path, genhost_path: Path) -> dict[str, Any]:
     sizes: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in SIZES:
-            capture = Path(genhost.write(n, Path(tmp) / f"h{n}"))
+            where = Path(tmp) / f"h{n}"
+            capture = Path(genhost.write(n, where, drift=True) if drift else genhost.write(n, where))
             runner = CaptureRunner(capture)
             snap = gather(runner, run_modlist=True)
             config = Config()
@@ -166,7 +170,7 @@ def _genhost_for(tree: Path, current: Path, same_host: bool) -> Path:
     return HERE / "genhost.py"
 
 
-def _child(tree: Path, genhost_path: Path) -> tuple[Optional[dict[str, Any]], str]:
+def _child(tree: Path, genhost_path: Path, drift: bool) -> tuple[Optional[dict[str, Any]], str]:
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
     argv = [
         sys.executable,
@@ -175,7 +179,7 @@ def _child(tree: Path, genhost_path: Path) -> tuple[Optional[dict[str, Any]], st
         str(tree),
         "--genhost",
         str(genhost_path),
-    ]
+    ] + (["--drift"] if drift else [])
     done = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True)
     lines = done.stdout.strip().splitlines()
     if done.returncode == 0 and lines:
@@ -188,9 +192,10 @@ def _child(tree: Path, genhost_path: Path) -> tuple[Optional[dict[str, Any]], st
 
 
 def compare(
-    baseline: str = BASELINE, current: Optional[str] = None, same_host: bool = False
+    baseline: str = BASELINE, current: Optional[str] = None, same_host: bool = False, drift: bool = True
 ) -> tuple[str, bool]:
     """The report, and whether both trees could be measured."""
+    same_host = same_host or drift  # only the current genhost.py plants drift
     sys.path.insert(0, str(HERE))
     from common import ms, table
 
@@ -210,7 +215,7 @@ def compare(
         out.append(f"baseline: {baseline} = {base_commit[:12]} (exported with git archive)")
         out.append(f"current:  {cur_label}")
         for name, tree in (("baseline", base_tree), ("current", cur_tree)):
-            figures, error = _child(tree, _genhost_for(tree, cur_tree, same_host))
+            figures, error = _child(tree, _genhost_for(tree, cur_tree, same_host), drift)
             measured[name] = figures
             if figures is None:
                 out.append(f"{name} could not be measured, {error}")
@@ -315,19 +320,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--same-host", action="store_true", help="write both hosts with the current genhost.py"
     )
+    parser.add_argument("--clean", action="store_true", help="measure hosts without planted drift")
+    parser.add_argument("--drift", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--current", metavar="REV", help=argparse.SUPPRESS)
     parser.add_argument("--measure", metavar="TREE", help=argparse.SUPPRESS)
     parser.add_argument("--genhost", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure is not None:
         genhost = Path(args.genhost) if args.genhost else Path(args.measure) / "benchmarks" / "genhost.py"
-        print(json.dumps(measure(Path(args.measure), genhost)))
+        print(json.dumps(measure(Path(args.measure), genhost, args.drift)))
         return 0
     sys.path.insert(0, str(HERE))
     from common import machine
 
     print(f"machine: {machine()}\n", flush=True)
-    text, ok = compare(args.baseline, args.current, args.same_host)
+    text, ok = compare(args.baseline, args.current, args.same_host, drift=not args.clean)
     print(text)
     return 0 if ok else 1
 

@@ -10,6 +10,12 @@ NexentaStor ones.  An illumos host with N physical interfaces in groups of
 group, a test address on every member, a logical data alias on every third
 member, and IPv6 link-local on every member, so both families are present.
 
+With ``drift=True`` every group carries one planted finding whose fix ipmpd
+builds and renders, cycling through four kinds: a member's hostname file
+without its group (IPMP012, a whole-file rewrite), a member offline
+(IPMP013, if_mpadm -r), a module on one member only (IPMP005), and two
+members sharing a MAC (IPMP004, dladm set-linkprop).
+
     python benchmarks/genhost.py 512 /tmp/host512
 """
 
@@ -24,7 +30,7 @@ def _mac(n: int) -> str:
     return f"2:8:20:{(n >> 16) & 0xFF:x}:{(n >> 8) & 0xFF:x}:{n & 0xFF:x}"
 
 
-def host(n_interfaces: int) -> dict[str, str]:
+def host(n_interfaces: int, drift: bool = False) -> dict[str, str]:
     """Return {relative file name: content} plus the capture.json text under "capture.json"."""
     sizes = [2, 3, 4]
     groups: list[list[str]] = []
@@ -44,7 +50,10 @@ def host(n_interfaces: int) -> dict[str, str]:
     gp, ip, tp, links, macs, ipadm_if, files = [], [], [], [], [], [], {}
     index = 2
     member_no = 0
+    modlists: dict[str, str] = {}
     for g, members in enumerate(groups):
+        kind = g % 4 if drift else None
+        offline = members[-1] if kind == 1 else None
         gname, ipmp_if = f"grp{g}", f"ipmp{g}"
         net = f"10.{g // 250}.{g % 250}"
         v4 += [
@@ -57,7 +66,7 @@ def host(n_interfaces: int) -> dict[str, str]:
         index += 1
         for k, m in enumerate(members):
             member_no += 1
-            mac = _mac(member_no)
+            mac = _mac(member_no - 1 if kind == 3 and k == 1 else member_no)  # kind 3: k=1 copies k=0
             standby = k == len(members) - 1 and len(members) > 2
             flags = (
                 "69040843<UP,BROADCAST,RUNNING,MULTICAST,DEPRECATED,IPv4,NOFAILOVER,STANDBY,INACTIVE>"
@@ -82,22 +91,32 @@ def host(n_interfaces: int) -> dict[str, str]:
                 f"\tether {mac} ",
             ]
             index += 1
-            ip.append(
-                f"{m}:{'no' if standby else 'yes'}:{ipmp_if}:{'is-----' if standby else '--mb---'}:up:ok:ok"
-            )
+            if m == offline:
+                row = "no:{}:-----d-:up:ok:offline"
+            else:
+                row = "no:{}:is-----:up:ok:ok" if standby else "yes:{}:--mb---:up:ok:ok"
+            ip.append(f"{m}:" + row.format(ipmp_if))
+            if kind == 2 and k == 0:
+                modlists[m] = "modlist-firewall.out"
             tp.append(f"{m}:multicast:{net}.{10 + k}:{net}.254")
             links.append(f"{m}:Ethernet:up:1000:full:{m}")
             macs.append(f"{m}:primary:{mac.replace(':', chr(92) + ':')}:yes:{m}")
             ipadm_if.append(f"{m}:ok:bm------46:---")
+            grouped = "" if kind == 0 and k == 0 else f" group {gname}"
             files[f"/etc/hostname.{m}"] = (
-                f"{net}.{10 + k} netmask 255.255.255.0 broadcast + group {gname} deprecated -failover"
+                f"{net}.{10 + k} netmask 255.255.255.0 broadcast +{grouped} deprecated -failover"
                 f"{' standby' if standby else ''} up\n"
             )
-            files[f"/etc/hostname6.{m}"] = f"group {gname} up\n"
-        active = [m for m in members if not (members.index(m) == len(members) - 1 and len(members) > 2)]
-        inactive = [m for m in members if m not in active]
+            files[f"/etc/hostname6.{m}"] = f"{grouped.strip()} up\n".lstrip()
+        active = [
+            m
+            for m in members
+            if not (members.index(m) == len(members) - 1 and len(members) > 2) and m != offline
+        ]
+        inactive = [m for m in members if m not in active and m != offline]
         listing = " ".join(active) + (f" ({' '.join(inactive)})" if inactive else "")
-        gp.append(f"{ipmp_if}:{gname}:ok:10.00s:{listing}")
+        listing += f" [{offline}]" if offline else ""
+        gp.append(f"{ipmp_if}:{gname}:{'degraded' if offline else 'ok'}:10.00s:{listing}")
     out = {
         "uname.out": "SunOS synth 5.11 omnios-r151044-d3b715b9d1 i86pc i386 i86pc\n",
         "ifconfig.out": "\n".join(v4 + v6) + "\n",
@@ -109,6 +128,7 @@ def host(n_interfaces: int) -> dict[str, str]:
         "ipadm-if.out": "\n".join(ipadm_if) + "\n",
         "ipadm-addr.out": "lo0/v4:static:ok:U----:U--:127.0.0.1/8\n",
         "modlist.out": "0 arp\n1 ip\n2 e1000g\n",
+        "modlist-firewall.out": "0 arp\n1 ip\n2 firewall\n3 e1000g\n",
     }
     commands = [
         (["uname", "-a"], "uname.out"),
@@ -121,7 +141,9 @@ def host(n_interfaces: int) -> dict[str, str]:
         (["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"], "ipadm-if.out"),
         (["ipadm", "show-addr", "-p", "-o", "addrobj,type,state,current,persistent,addr"], "ipadm-addr.out"),
     ]
-    commands += [(["ifconfig", m, "modlist"], "modlist.out") for members in groups for m in members]
+    commands += [
+        (["ifconfig", m, "modlist"], modlists.get(m, "modlist.out")) for members in groups for m in members
+    ]
     file_entries = []
     for n, (path, text) in enumerate(sorted(files.items())):
         name = f"file{n}"
@@ -139,9 +161,9 @@ def host(n_interfaces: int) -> dict[str, str]:
     return out
 
 
-def write(n_interfaces: int, directory: Path) -> Path:
+def write(n_interfaces: int, directory: Path, drift: bool = False) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    for name, text in host(n_interfaces).items():
+    for name, text in host(n_interfaces, drift).items():
         (directory / name).write_text(text)
     return directory
 
