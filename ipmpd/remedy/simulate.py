@@ -353,14 +353,18 @@ class Host:
             n += 1
         self.runtime[f"ipmp{n}"] = _If(f"ipmp{n}", ipmp=True, group=group, families={"ipv4"})
 
-    def _recheck_duplicates(self) -> None:
+    def _recheck_duplicates(self, groups: Optional[set[Optional[str]]] = None) -> None:
         """Clearview offlines a member whose MAC is not unique in its group, and
-        onlines it once it is (``ipmpstat -i`` FLAGS h)."""
+        onlines it once it is (``ipmpstat -i`` FLAGS h).  ``groups``: the groups
+        an action changed (None: every group, as at boot); the others stay as
+        the host reported them."""
         if self.platform not in CLEARVIEW:
             return
         seen: dict[tuple[str, str], str] = {}
         for name in sorted(self.runtime):
             x = self.runtime[name]
+            if groups is not None and x.group not in groups:
+                continue
             if x.ipmp or not x.group or x.mac is None:
                 if x.dup:
                     x.dup = x.offline = False
@@ -386,10 +390,10 @@ class Host:
                 raise Refused(f"ifconfig {action.interface} group: {action.interface} is not plumbed")
             if x.ipmp:
                 raise Refused(f"{action.interface} is an IPMP interface")
-            x.group = action.group or None
+            left, x.group = x.group, action.group or None
             if x.group:
                 self._ensure_ipmp_interface(x.group)
-            self._recheck_duplicates()
+            self._recheck_duplicates({left, x.group})
         elif isinstance(action, a.Plumb):
             x = self._plumb(action.interface, action.family)
             if action.up:
@@ -401,7 +405,7 @@ class Host:
             x = self.runtime[action.interface]
             if x.group:
                 self._ensure_ipmp_interface(x.group)
-            self._recheck_duplicates()
+            self._recheck_duplicates({x.group})
         elif isinstance(action, a.CreateIpmpInterface):
             if action.interface in self.runtime or action.interface in self.hardware:
                 raise Refused(f"{action.interface} already exists")
@@ -446,7 +450,7 @@ class Host:
             self.linkprop_mac[action.link] = mac
             if action.link in self.runtime:
                 self.runtime[action.link].mac = mac
-            self._recheck_duplicates()
+                self._recheck_duplicates({self.runtime[action.link].group})
         elif isinstance(action, a.SetEeprom):
             if action.name != "local-mac-address?" or self.snap.host.arch != "sparc":
                 raise NotModelled(f"eeprom {action.name}")
@@ -482,7 +486,7 @@ class Host:
                     raise Refused(f"ipadm add-ipmp: {name} is in group {x.group}")
                 x.group = ipmp_if.group
                 self._store(dataclasses.replace(entry, group=ipmp_if.group, ipmp_interface=ipmp_if.name))
-            self._recheck_duplicates()
+            self._recheck_duplicates({ipmp_if.group})
         elif isinstance(action, a.IpadmCreateAddrconf):
             self._ipadm_store()
             assert self.ipadm is not None
