@@ -366,6 +366,42 @@ def test_solaris10_is_told_show_dev_and_solaris11_ipadm_with_the_ipmp_interface(
     assert simulate.prove(snapshot(c), cfg, f, f.remedy) == []
 
 
+# ------------------------------------------------------------------ the model itself
+
+
+def test_rebooting_the_demo_host_gives_back_what_it_runs():
+    # The published hostname files of the demo, read as net-physical does,
+    # rebuild exactly the published ifconfig -a (groups, flags, addresses).
+    snap = snapshot(Path(__file__).parent.parent / "ipmpd" / "demo")
+    rebooted = simulate.reboot(snap)
+    assert [simulate.view(i) for i in snap.interfaces] == [simulate.view(i) for i in rebooted.interfaces]
+    assert [(g.name, g.ipmp_interface, g.members) for g in rebooted.groups] == [
+        ("10g-failover", "ipmp0", ("e1000g0", "e1000g1")),
+        ("itops0", "ipmp1", ("e1000g2", "e1000g3")),
+    ]
+
+
+def test_net_physical_reading_of_hostname_files_per_release():
+    line = "10.0.0.1 group g"
+    # One line: the implicit suffix, on both.
+    for platform in ("solaris10", "illumos"):
+        assert bootfile.commands(line + "\n", "ipv4", platform) == [tuple(line.split()) + bootfile.IMPLICIT]
+    # A trailing blank line turns it off on both; a leading one only on illumos.
+    assert bootfile.commands(line + "\n\n", "ipv4", "solaris10") == [tuple(line.split())]
+    assert bootfile.commands("\n" + line + "\n", "ipv4", "solaris10") == [
+        tuple(line.split()) + bootfile.IMPLICIT
+    ]
+    assert bootfile.commands("\n" + line + "\n", "ipv4", "illumos") == [(), tuple(line.split())]
+    # A last line without a newline is never read.
+    assert bootfile.commands(line, "ipv4", "illumos") == []
+    # illumos: an IPMP interface's file loses its leading "ipmp" (it chose ifconfig IF ipmp).
+    demo = (Path(__file__).parent.parent / "ipmpd" / "demo" / "etc_hostname.ipmp0").read_text()
+    assert bootfile.is_ipmp(demo)
+    assert bootfile.commands(demo, "ipv4", "illumos")[0][:3] == ("group", "10g-failover", "172.16.35.92")
+    # An edit that would make one line two is refused.
+    assert bootfile.without_group("/etc/hostname.e1000g0", "group g\n10.0.0.1 up\n") is None
+
+
 # ------------------------------------------------------------------ golden renderings
 
 

@@ -12,6 +12,14 @@ Why it matters:
 Fix:
     Move ``group NAME`` to the physical interface's file (``/etc/hostname.hme0``)
     and remove it from the logical interface's file.
+
+Fix safety:
+    Rewrites the logical interface's hostname file without ``group`` (the
+    whole file, every other token kept) and puts the physical interface in
+    the group now and in its own file; proven by replay, reboot included. By
+    hand when words followed ``group`` on that line (ifconfig stopped there
+    at boot, so removing it changes what the next boot configures), or when
+    a file cannot be edited without changing how net-physical reads it.
 """
 
 from __future__ import annotations
@@ -65,7 +73,11 @@ def _move_group(ctx: Context, path: str, physical: str, group: str) -> a.Remedy:
     # At boot ifconfig stopped at 'group' (an error on a logical interface):
     # whatever followed it on the line -- net-physical's implicit
     # "netmask + broadcast + up" included -- starts to run after the fix.
-    after = [c[c.index("group") + 2 :] for c in bootfile.commands(entry.text or "") if "group" in c]
+    after = [
+        c[c.index("group") + 2 :]
+        for c in bootfile.commands(entry.text or "", "ipv4", ctx.platform)
+        if "group" in c
+    ]
     skipped = " ".join(w for words in after for w in words)
     if skipped:
         fix += (

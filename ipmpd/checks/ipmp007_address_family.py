@@ -13,6 +13,14 @@ Fix:
     Plumb the missing family on the member (``ifconfig IF inet6 plumb up``,
     ``/etc/hostname6.IF``; on Solaris 11 ``ipadm create-addr -T addrconf
     IF/v6``), or remove it from the others.
+
+Fix safety:
+    Missing IPv6 on an interface a hostname file restores: ``ifconfig IF
+    inet6 plumb up`` and an empty ``/etc/hostname6.IF``; proven. Where ipadm
+    restores it (Solaris 11, illumos without a hostname file): by hand, as
+    libipadm refuses a persistent address on a family that is only active on
+    some releases.  Missing IPv4 (it needs an address) and an extra family:
+    by hand.
 """
 
 from __future__ import annotations
@@ -30,9 +38,15 @@ def _add_family(ctx: Context, name: str, family: str) -> a.Remedy:
         return (a.Manual(f"plumb IPv4 on {name} with an address of the group's subnet, now and at boot"),)
     snap = ctx.snapshot
     if compose.ipadm_managed(snap, name):
-        if compose.ipadm_entry(snap, name) is None:
-            return (a.Manual(f"{name} is not in ipadm's persistent configuration: add IPv6 to it by hand"),)
-        return (a.IpadmCreateAddrconf(name),)
+        # libipadm refuses a persistent address on a family that is only active
+        # ("Persistent operation on temporary object", i_ipadm_validate_create_addr
+        # in older illumos; newer ones accept it): not a command to paste blind.
+        return (
+            a.Manual(
+                f"add IPv6 to {name} in ipadm's persistent configuration (ipadm create-addr -T addrconf "
+                f"{name}/v6; some releases first need IPv6 itself made persistent)"
+            ),
+        )
     now = (a.Plumb(name, "ipv6", up=True),)
     if any("ipv6" in p.families for p in compose.hostname_files(snap, name)):
         return now

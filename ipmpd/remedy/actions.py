@@ -42,13 +42,15 @@ class BringUpFromBootFile:
     """Plumb an interface and run what net-physical would run from its boot file.
 
     ``commands`` are the ifconfig argument lists ``inet_process_hostname()``
-    derives from the file (see ``bootfile.commands``)."""
+    derives from the file (see ``bootfile.commands``); ``ipmp``: the file
+    makes an IPMP interface (net-physical plumbs it with ``ifconfig IF ipmp``)."""
 
     KIND: ClassVar[str] = "bring-up-from-boot-file"
     interface: str
     family: str
     path: str
     commands: tuple[tuple[str, ...], ...]
+    ipmp: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,14 +137,6 @@ class IpadmAddIpmp:
 
 
 @dataclass(frozen=True)
-class IpadmCreateAddrconf:
-    """Persistent IPv6 on an interface: ``ipadm create-addr -T addrconf IF/v6``."""
-
-    KIND: ClassVar[str] = "ipadm-create-addrconf"
-    interface: str
-
-
-@dataclass(frozen=True)
 class ShowLink:
     """Look at a datalink's state (diagnosis, changes nothing)."""
 
@@ -188,7 +182,6 @@ Action = Union[
     IpadmCreateIp,
     IpadmCreateIpmp,
     IpadmAddIpmp,
-    IpadmCreateAddrconf,
     ShowLink,
     ShowIpmp,
     Manual,
@@ -232,8 +225,6 @@ def interfaces(remedy: Remedy) -> set[str]:
             out.add(a.link)
         elif isinstance(a, (WriteBootFile, SetGroup, Plumb, BringUpFromBootFile, ModRemove, ModInsert)):
             out.add(a.interface.split(":", 1)[0])
-        elif isinstance(
-            a, (Reattach, IpadmCreateIp, IpadmCreateIpmp, IpadmCreateAddrconf, CreateIpmpInterface)
-        ):
+        elif isinstance(a, (Reattach, IpadmCreateIp, IpadmCreateIpmp, CreateIpmpInterface)):
             out.add(a.interface)
     return out

@@ -8,9 +8,15 @@ lines to ``ifconfig IF inet`` through ``inet_process_hostname()``
 * lines are read with the shell's ``read``: leading and trailing blanks go,
   a backslash-newline joins two lines, and a last line with no newline is
   never read;
-* when exactly one non-blank line was read, ``netmask + broadcast + up`` is
-  appended to it; with more than one -- a blank line after a non-blank one
-  counts -- each line runs as written, with no implicit ``up``;
+* when exactly one line was read, ``netmask + broadcast + up`` is appended
+  to it; with more than one, each line runs as written, with no implicit
+  ``up``.  Which blank lines count differs: Solaris 10's version (``while
+  read line``, the 2007 file at illumos-gate 032ae3d) counts a blank line
+  only after a non-blank one; illumos's (``while read one rest``, as in the
+  OmniOS tree) counts every line read, a blank one running ``ifconfig IF
+  inet`` with no argument, and strips a leading ``ipmp`` word from each line
+  (it chose how the interface was created: net-physical plumbs a file whose
+  first word is ``ipmp`` with ``ifconfig IF ipmp``);
 * ``hostname6.IF`` lines run as written (``inet6_process_hostname()``).
 
 So appending a line to a one-line file silently drops the implicit netmask,
@@ -47,29 +53,44 @@ def read_lines(text: str) -> list[str]:
     return out
 
 
-def commands(text: str, family: str = "ipv4") -> list[tuple[str, ...]]:
-    """The ifconfig argument lists net-physical runs for a file of ``family``."""
+def is_ipmp(text: str) -> bool:
+    """Whether net-physical creates the interface as an IPMP interface: the
+    first word of the file is ``ipmp`` (``read one rest < /etc/hostname.IF``)."""
+    lines = read_lines(text)
+    return bool(lines) and lines[0].split()[:1] == ["ipmp"]
+
+
+def commands(text: str, family: str = "ipv4", platform: str = "illumos") -> list[tuple[str, ...]]:
+    """The ifconfig argument lists net-physical runs for a file of ``family``
+    (an empty list is ``ifconfig IF inet`` alone, which changes nothing)."""
     lines = read_lines(text)
     if family == "ipv6":
         return [tuple(line.split()) for line in lines if line]
+    if platform != "solaris10":
+        cmds = [tuple(w for k, w in enumerate(line.split()) if k or w != "ipmp") for line in lines]
+        return cmds[:-1] + [cmds[-1] + IMPLICIT] if len(cmds) == 1 else cmds
     out: list[tuple[str, ...]] = []
-    cmds = ""
+    pending = ""
     multiple = False
     for line in lines:
-        if cmds:
-            out.append(tuple(cmds.split()))
+        if pending:
+            out.append(tuple(pending.split()))
             multiple = True
-        cmds = line
-    if not cmds:
+        pending = line
+    if not pending:
         return out
-    words = tuple(cmds.split())
+    words = tuple(pending.split())
     return out + [words if multiple else words + IMPLICIT]
 
 
-def structure(text: str, family: str) -> tuple[int, bool]:
-    """How many commands run, and whether the implicit suffix is added."""
-    cmds = commands(text, family)
-    return len(cmds), bool(cmds) and family == "ipv4" and cmds[-1][-len(IMPLICIT) :] == IMPLICIT
+def structure(text: str, family: str) -> tuple[tuple[int, bool], ...]:
+    """How many commands run, and whether the implicit suffix is added, as
+    Solaris 10 and as illumos read the file."""
+    out = []
+    for platform in ("solaris10", "illumos"):
+        cmds = commands(text, family, platform)
+        out.append((len(cmds), bool(cmds) and family == "ipv4" and cmds[-1][-len(IMPLICIT) :] == IMPLICIT))
+    return tuple(out)
 
 
 def _family(path: str) -> str:

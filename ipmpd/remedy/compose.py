@@ -140,13 +140,20 @@ def rejoin(snap: model.Snapshot, interface: str, group: str) -> a.Remedy:
         return (a.SetGroup(interface, group),)
     files = [p for p in hostname_files(snap, interface) if p.text is not None]
     if snap.host.platform in ("solaris10", "illumos") and files:
-        return tuple(
-            a.BringUpFromBootFile(
-                interface, p.families[0], p.origin, tuple(bootfile.commands(p.text or "", p.families[0]))
-            )
-            for p in sorted(files, key=lambda p: p.families)
-        )
+        return bring_up(snap, files, {})
     return (a.Manual(f"bring {interface} up as its boot configuration does (it is not plumbed)"),)
+
+
+def bring_up(snap: model.Snapshot, files: list[model.BootInterface], written: dict[str, str]) -> a.Remedy:
+    """Plumb an interface from its hostname files (IPv4 first) as net-physical
+    would, reading ``written`` (path: new content) instead of a file the same
+    remedy rewrites."""
+    out = []
+    for p in sorted(files, key=lambda p: p.families):
+        text, family = written.get(p.origin, p.text or ""), p.families[0]
+        cmds = tuple(bootfile.commands(text, family, snap.host.platform))
+        out.append(a.BringUpFromBootFile(p.name, family, p.origin, cmds, bootfile.is_ipmp(text)))
+    return tuple(out)
 
 
 def join_group(snap: model.Snapshot, interface: str, group: str, together: tuple[str, ...] = ()) -> a.Remedy:
@@ -192,13 +199,8 @@ def join_group(snap: model.Snapshot, interface: str, group: str, together: tuple
         edits = _edit_files(snap, interface, group)
         if edits is None:
             return (a.Manual(f"add 'group {group}' to {files[0].origin}, then plumb {interface}"),)
-        texts = {p.origin: p.text or "" for p in files}
-        texts.update({w.path: w.content for w in edits if isinstance(w, a.WriteBootFile)})
-        return edits + tuple(
-            a.BringUpFromBootFile(
-                interface, p.families[0], p.origin, tuple(bootfile.commands(texts[p.origin], p.families[0]))
-            )
-            for p in sorted(files, key=lambda p: p.families)
+        return edits + bring_up(
+            snap, files, {w.path: w.content for w in edits if isinstance(w, a.WriteBootFile)}
         )
     now: a.Remedy = (a.SetGroup(interface, group),)
     if live is None:

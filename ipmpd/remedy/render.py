@@ -40,7 +40,8 @@ def render_action(action: a.Action, platform: str) -> tuple[str, ...]:
     if isinstance(action, a.BringUpFromBootFile):
         _needs(platform, HOSTNAME_FILE_PLATFORMS, action)
         head = f"ifconfig {_q(action.interface)}{_fam(action.family)}"
-        return (f"{head} plumb",) + tuple(f"{head} {' '.join(words)}" for words in action.commands)
+        runs = tuple(f"{head} {' '.join(words)}" for words in action.commands if words)
+        return (f"{head} {'ipmp' if action.ipmp else 'plumb'}",) + runs
     if isinstance(action, a.CreateIpmpInterface):
         _needs(platform, ("illumos",), action)
         return (f"ifconfig {_q(action.interface)} ipmp group {_q(action.group)} up",)
@@ -69,9 +70,6 @@ def render_action(action: a.Action, platform: str) -> tuple[str, ...]:
         _needs(platform, IPADM_PLATFORMS, action)
         members = " ".join(f"-i {_q(i)}" for i in action.interfaces)
         return (f"ipadm add-ipmp {members} {_q(action.ipmp_interface)}",)
-    if isinstance(action, a.IpadmCreateAddrconf):
-        _needs(platform, IPADM_PLATFORMS, action)
-        return (f"ipadm create-addr -T addrconf {_q(action.interface)}/v6",)
     if isinstance(action, a.ShowLink):
         verb = "show-phys" if platform in DLADM_SHOW_PHYS else "show-dev"
         return (f"dladm {verb} {_q(action.link)}  # look at the link: cabling, switch port",)

@@ -321,7 +321,7 @@ class Host:
                     return False
                 x.standby = w == "standby"
             elif w == "ipmp":
-                x.ipmp = True
+                return False  # creates an IPMP interface: this one exists ("Interface already exists")
             elif w == "ether":
                 if arg is None:
                     return False
@@ -399,10 +399,10 @@ class Host:
             if action.up:
                 x.units[(action.family, 0)].flags.add("UP")
         elif isinstance(action, a.BringUpFromBootFile):
-            self._plumb(action.interface, action.family)
+            x = self._plumb(action.interface, action.family, virtual=action.ipmp)
+            x.ipmp |= action.ipmp
             for words in action.commands:
                 self.ifconfig(action.interface, action.family, words)
-            x = self.runtime[action.interface]
             if x.group:
                 self._ensure_ipmp_interface(x.group)
             self._recheck_duplicates({x.group})
@@ -487,18 +487,6 @@ class Host:
                 x.group = ipmp_if.group
                 self._store(dataclasses.replace(entry, group=ipmp_if.group, ipmp_interface=ipmp_if.name))
             self._recheck_duplicates({ipmp_if.group})
-        elif isinstance(action, a.IpadmCreateAddrconf):
-            self._ipadm_store()
-            assert self.ipadm is not None
-            entry = self.ipadm.get(action.interface)
-            if entry is None:
-                raise Refused(f"ipadm create-addr: {action.interface} is not a persistent IP interface")
-            x = self.runtime[action.interface]
-            if "ipv6" not in x.families:
-                self._plumb(action.interface, "ipv6")
-            x.units[("ipv6", 0)].flags.add("UP")
-            fams = tuple(sorted(set(entry.families) | {"ipv6"}))
-            self._store(dataclasses.replace(entry, families=fams))
         else:
             raise NotModelled(getattr(action, "KIND", repr(action)))
 
@@ -523,7 +511,7 @@ class Host:
             order = sorted(
                 self.files.items(),
                 key=lambda kv: (
-                    not any("ipmp" in c for c in bootfile.commands(kv[1])),
+                    not bootfile.is_ipmp(kv[1]),
                     ":" in kv[0],
                     kv[0],
                 ),
@@ -544,12 +532,12 @@ class Host:
                 else:
                     x = self.runtime.get(name)
                     if x is None or family not in x.families:
-                        ipmp = any("ipmp" in c for c in bootfile.commands(text, family))
+                        ipmp = family == "ipv4" and bootfile.is_ipmp(text) and self.platform != "solaris10"
                         try:
-                            self._plumb(name, family, virtual=ipmp)
+                            self._plumb(name, family, virtual=ipmp).ipmp |= ipmp
                         except Refused:
                             continue
-                for words in bootfile.commands(text, family):
+                for words in bootfile.commands(text, family, self.platform):
                     self.ifconfig(target, family, words)
         for name, entry in sorted((self.ipadm or {}).items()):
             if name in with_files and self.platform == "illumos":
