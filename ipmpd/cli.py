@@ -431,6 +431,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
                     "what": c.section("What it checks"),
                     "why": c.section("Why it matters"),
                     "fix": c.section("Fix"),
+                    "fix_safety": c.section("Fix safety"),
                 }
                 for c in REGISTRY
             ]
@@ -467,6 +468,20 @@ def checks_markdown() -> str:
         "and exits 0 OK, 1 WARNING (warning findings), 2 CRITICAL (error findings), 3 UNKNOWN",
         "(could not look, or a usage or configuration error).",
         "",
+        "## Fixes and how they are proven",
+        "",
+        "A fix is a list of typed actions (ipmpd/remedy/actions.py) that one renderer turns into the",
+        "host's commands; `--format json` carries both (`remedy.actions`, `remediation`). A fix is",
+        "**simulated** when the replay tests prove it: a simulator applies it to the snapshot, the",
+        "finding must clear and no new one appear, then it reboots the host from the simulated",
+        "hostname files and ipadm configuration, as net-physical reads them, and the finding must stay",
+        "cleared, the reboot bring nothing a reboot without the fix would not, and every interface",
+        "the fix touched come back as the fix left it. Every fix ipmpd builds, on every test host",
+        "and on generated ones, goes through this. A fix with a step the simulator cannot model",
+        "(a choice, cabling, autopush) is **by hand** and says so in its text. A boot-file fix",
+        'shows the whole file; nothing is appended blindly. "Fix safety" below says, per check,',
+        "what its fix changes and when it is by hand.",
+        "",
         "## The checks",
         "",
         "| code | name | default severity | step |",
@@ -488,6 +503,8 @@ def checks_markdown() -> str:
             f"**Why it matters.** {c.section('Why it matters')}",
             "",
             f"**Fix.** {c.section('Fix')}",
+            "",
+            f"**Fix safety.** {c.section('Fix safety')}",
         ]
     return "\n".join(out) + "\n"
 

@@ -40,7 +40,7 @@ def test_every_check_is_registered_once_with_docs():
     assert codes == [f"IPMP{n:03d}" for n in range(1, 14)]
     assert len({c.name for c in REGISTRY}) == 13
     for c in REGISTRY:
-        for part in ("What it checks", "Why it matters", "Fix"):
+        for part in ("What it checks", "Why it matters", "Fix", "Fix safety"):
             assert c.section(part), f"{c.code} lacks {part}"
 
 

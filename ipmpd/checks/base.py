@@ -132,7 +132,7 @@ class Check:
         on = False
         for line in lines:
             stripped = line.strip()
-            if stripped.rstrip(":") in ("What it checks", "Why it matters", "Fix"):
+            if stripped.rstrip(":") in ("What it checks", "Why it matters", "Fix", "Fix safety"):
                 on = stripped.rstrip(":") == title
                 continue
             if on:

@@ -11,6 +11,9 @@ Why it matters:
 Fix:
     Choose a non-null name of at most 31 characters, ideally one that names
     the IP link, and set it on every member.
+
+Fix safety:
+    By hand: the name is the administrator's choice; nothing is run.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ Why it matters:
 Fix:
     Add a second interface on the same IP link to the group, or mark the
     group ``allow_single = true`` in ipmpd.toml if one interface is intended.
+
+Fix safety:
+    By hand: which interface to add is a planning decision.
 """
 
 from __future__ import annotations

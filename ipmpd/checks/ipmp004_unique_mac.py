@@ -17,6 +17,14 @@ Fix:
     and illumos give the link its own address with ``dladm set-linkprop -p
     mac-address=...``; on Solaris 10 x86 ``ifconfig IF ether ...`` in
     ``/etc/hostname.IF``.
+
+Fix safety:
+    Solaris 11 and illumos: ``dladm set-linkprop -p mac-address=<unique
+    MAC>`` on the duplicate (persistent; the administrator fills in the
+    address); proven. SPARC: ``eeprom local-mac-address?=true``, which takes
+    effect at the next boot; proven after the simulated reboot. Solaris 10
+    x86: by hand. A member in.mpathd offlined for the duplicate (FLAGS h)
+    comes back by itself once its MAC is unique: never ``if_mpadm -r``.
 """
 
 from __future__ import annotations

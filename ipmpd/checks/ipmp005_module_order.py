@@ -20,6 +20,12 @@ Fix:
     commands (positions as ifconfig(8): 0 is directly under the stream head),
     then make the change permanent where the module is pushed (autopush, or
     the interface's configuration).  ``arp`` and ``ip`` cannot be removed.
+
+Fix safety:
+    The ``modremove``/``modinsert`` commands change the running stream only;
+    where modules are pushed at plumb time (autopush) is not read yet, so
+    the change would not survive a reboot by itself: by hand. Never inserts
+    a stateful module.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ Fix:
     MOD@POS``) and from its autopush configuration (``/etc/ipf/pfil.ap`` for
     pfil), or use a stateless alternative such as IP Filter's packet filter
     hooks (Solaris 10 8/07 and later).
+
+Fix safety:
+    ``modremove`` changes the running stream only; the autopush
+    configuration is by hand, as for IPMP005.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ Why it matters:
 Fix:
     Connect every member to the same switch VLAN / subnet, and give each the
     test address of that subnet.
+
+Fix safety:
+    By hand: cabling and switch configuration.
 """
 
 from __future__ import annotations

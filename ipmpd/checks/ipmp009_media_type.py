@@ -10,6 +10,9 @@ Why it matters:
 
 Fix:
     Replace the odd member with an interface of the group's media type.
+
+Fix safety:
+    By hand: hardware.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ Why it matters:
 Fix:
     Configure the ATM interface in LAN emulation mode (LANE) and use the
     LANE interface in the group.
+
+Fix safety:
+    By hand: ATM configuration.
 """
 
 from __future__ import annotations

@@ -14,6 +14,15 @@ Fix:
     Put the interface back (``ifconfig IF group NAME``, or ``ipadm add-ipmp``
     on Solaris 11), remove the extra one, or update ipmpd.toml if the change
     was intended.
+
+Fix safety:
+    A missing member joins now and at boot (``ifconfig IF group``, or
+    brought up as its boot file says when unplumbed, the boot file rewritten
+    whole; ``ipadm add-ipmp -i IF IPMPIF`` on Solaris 11); an extra one
+    leaves now and at boot; proven. By hand when the interface belongs to
+    another group, shares a MAC or no subnet with the members, would leave a
+    group below two members now or at boot, is not a datalink, or the group
+    must first be created on Solaris 11.
 """
 
 from __future__ import annotations

@@ -24,6 +24,16 @@ Fix:
     its persistent IPMP membership in a store ipmpd does not read, so there
     this check can only tell whether a member is persistent at all, and says
     unknown for the group it rejoins.
+
+Fix safety:
+    Writes the running membership down (the hostname file rewritten whole
+    with its tokens kept; a new file carries the interface's running address
+    configuration), or puts the runtime back as boot restores it (``ifconfig
+    IF group``, or the boot file's own commands for an unplumbed member);
+    when ipmpd.toml leaves the member out too, takes it out of the boot file
+    instead. Proven, reboot included. By hand where ipadm holds the
+    membership (Solaris 11; illumos interfaces without a hostname file), for
+    a group that is not running, and under the guards of IPMP011.
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ Fix:
     Look at the failed member's link (``dladm show-phys``), cabling and
     switch port, and at in.mpathd's messages in /var/adm/messages; bring an
     offlined member back with ``if_mpadm -r IF``.
+
+Fix safety:
+    An offline member: ``if_mpadm -r``, proven. Offlined for a duplicate
+    MAC: a unique MAC, as IPMP004. A failed member or a degraded group:
+    diagnosis only (``dladm show-phys``, ``show-dev`` on Solaris 10;
+    ``ipmpstat -i``), by hand.
 """
 
 from __future__ import annotations
