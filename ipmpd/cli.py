@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any, Optional
 
 from ipmpd import __version__, render
-from ipmpd.checks import REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
+from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
 from ipmpd.gather import gather
 from ipmpd.remedy import actions
@@ -39,11 +39,24 @@ def _add_host(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
     g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
-    p.add_argument(
-        "--no-modlist",
+    _add_modlist(p)
+
+
+def _add_modlist(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--modlist",
         action="store_true",
-        help="do not run 'ifconfig IF modlist' (privileged, relinks the IP stream)",
+        help="also read each member's live STREAMS modules with 'ifconfig IF modlist' "
+        "(needs net_rawaccess and sys_ip_config; unlinks and relinks the interface's IP stream)",
     )
+    g.add_argument(
+        "--no-modlist",
+        dest="modlist",
+        action="store_false",
+        help="do not run 'ifconfig IF modlist' (the default)",
+    )
+    p.set_defaults(modlist=False)
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -107,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("capture", help="record this host's outputs for analysis elsewhere")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--no-modlist", action="store_true")
+    _add_modlist(p)
     _add_config(p)
 
     return ap
@@ -221,6 +234,11 @@ def results_text(results: tuple[Any, ...], snap: Any = None) -> str:
         if oks:
             out.append(f"  OK      {', '.join(oks)}")
         out.append("")
+    if groups and any(r.reason and LIVE_NOT_INSPECTED in r.reason for r in results):
+        out.append(
+            f"STREAMS modules {LIVE_NOT_INSPECTED} (ifconfig IF modlist was not run: --modlist runs it, "
+            "and it unlinks and relinks each member's IP stream to read it)."
+        )
     if not groups:
         if snap is not None and snap.discovery_errors():
             out.append("no IPMP group found, but not every place a group is defined could be read")
@@ -290,7 +308,7 @@ def nagios(snap: Any, results: tuple[Any, ...], fail_on: str) -> tuple[int, str]
 
 
 def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
-    snap = gather(make_runner(args, config), run_modlist=not args.no_modlist)
+    snap = gather(make_runner(args, config), run_modlist=args.modlist)
     if args.format == "json":
         _dump(render.snapshot_dict(snap))
     else:
@@ -299,7 +317,7 @@ def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    snap = gather(make_runner(args, config), run_modlist=not args.no_modlist)
+    snap = gather(make_runner(args, config), run_modlist=args.modlist)
     results = evaluate(snap, config)
     if args.nagios:
         code, line = nagios(snap, results, args.fail_on)
@@ -357,7 +375,7 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             print(f"ipmpd plan: {p}", file=sys.stderr)
         return EXIT_USAGE
     physical = tuple(args.interfaces)
-    snap = gather(make_runner(args, config), run_modlist=not args.no_modlist, extra_modlist=physical)
+    snap = gather(make_runner(args, config), run_modlist=args.modlist, extra_modlist=physical)
     blind = snap.interface_list_error()
     if blind is not None:
         if args.format == "json":
@@ -511,7 +529,7 @@ def checks_markdown() -> str:
 
 def cmd_capture(args: argparse.Namespace, config: Config) -> int:
     rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
-    snap = gather(rec, run_modlist=not args.no_modlist)
+    snap = gather(rec, run_modlist=args.modlist)
     taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
     out = rec.write(args.out, taken.strftime("%Y-%m-%dT%H:%M:%SZ"))
     failed = [s.name for s in snap.sources if not s.ok]

@@ -52,7 +52,7 @@ class GroupConfig:
 @dataclass(frozen=True)
 class DaemonConfig:
     interval: float = 60.0
-    modlist_interval: float = 3600.0
+    modlist_interval: float = 0.0  # off: ifconfig IF modlist relinks the IP stream (opt-in)
     listen: str = DEFAULT_LISTEN
     tls_cert_file: Optional[str] = None
     tls_key_file: Optional[str] = None

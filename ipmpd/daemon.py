@@ -118,7 +118,7 @@ class Daemon:
                 last_gather=now,
                 last_success=now if success else previous.last_success,
                 gather_duration=duration,
-                modules_taken_at=self.modules.taken_at if self.modules else None,
+                modules_taken_at=snap.modules_taken_at,  # a replay's recorded lists count
             )
             self._log_changes(previous, self.latest)
             log.info(

@@ -129,8 +129,11 @@ class IpmpdCollector(Collector):
         info = GaugeMetricFamily(
             "ipmpd_interface_info",
             "Member interface facts as labels; 'unknown' where ipmpd could not look" + LAST,
-            labels=["group", "interface", "mac", "media", "modules", "families"],
+            labels=["group", "interface", "mac", "media", "modules", "configured_modules", "families"],
         )
+        # modules: the live stream ("" when modlist did not inspect it); configured_modules:
+        # what autopush pushes at plumb time ("" for none).
+        inspected = bool(latest.snapshot and latest.snapshot.runs("modlist"))
         snap = latest.snapshot
         for g in snap.groups if snap else ():
             members.add_metric([g.name], float(len(g.members)))
@@ -152,7 +155,8 @@ class IpmpdCollector(Collector):
                             name,
                             i.mac or UNKNOWN,
                             i.media or UNKNOWN,
-                            ",".join(i.modules) if i.modules is not None else UNKNOWN,
+                            ",".join(i.modules) if i.modules is not None else UNKNOWN if inspected else "",
+                            ",".join(i.configured_modules) if i.configured_modules is not None else UNKNOWN,
                             ",".join(i.families) if i.families else UNKNOWN,
                         ],
                         1.0,

@@ -14,19 +14,22 @@ from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar
 
 from ipmpd import model
-from ipmpd.parsers import ParseError, dladm, eeprom, hostname, ifconfig, ipadm, ipmpstat
+from ipmpd.parsers import ParseError, autopush, dladm, eeprom, hostname, ifconfig, ipadm, ipmpstat
 from ipmpd.parsers import modlist as modlist_parser
 from ipmpd.parsers import uname as uname_parser
 from ipmpd.sources import (
+    AUTOPUSH_FILES,
     DEFAULT_TIMEOUT,
     HOSTNAME_FILES,
     IPADM_STORE,
     IPADM_STORE_PATH,
     LINK_NAME,
+    NAME_TO_MAJOR,
     SOURCES,
     CommandResult,
     Runner,
     applies,
+    autopush_argv,
     modlist_argv,
 )
 
@@ -45,10 +48,11 @@ def run_source(
     argv: tuple[str, ...],
     parse: Callable[[str], T],
     timeout: float = DEFAULT_TIMEOUT,
+    kill: bool = True,
 ) -> tuple[Optional[T], model.SourceStatus]:
-    result: CommandResult = runner.run(argv, timeout)
+    result: CommandResult = runner.run(argv, timeout, kill)
     if result.signal in _RETRY_SIGNALS:
-        result = runner.run(argv, timeout)
+        result = runner.run(argv, timeout, kill)
     if not result.ok:
         return None, model.SourceStatus(name, argv, False, result.error, result.duration)
     try:
@@ -61,18 +65,185 @@ def run_source(
 def gather_modules(
     runner: Runner, interfaces: Iterable[str], timeout: float = DEFAULT_TIMEOUT
 ) -> model.Modules:
-    """``ifconfig IF modlist`` for each named physical interface, one at a time."""
+    """``ifconfig IF modlist`` for each named physical interface, one at a time.
+
+    A modlist is never killed: one killed between its unlink and relink loses
+    the interface.  One still running at the timeout is left to finish and
+    the rest are not started (they would queue behind the same stuck stream).
+    On a replay only the interfaces the capture holds a modlist for are read.
+    """
     found: list[tuple[str, Optional[tuple[str, ...]]]] = []
     statuses: list[model.SourceStatus] = []
+    stuck: Optional[str] = None
     for name in sorted(set(interfaces)):
         if ":" in name or not LINK_NAME.match(name):
             statuses.append(model.SourceStatus("modlist", None, False, f"{name!r} is not a link name", 0.0))
             found.append((name, None))
             continue
-        mods, status = run_source(runner, "modlist", modlist_argv(name), modlist_parser.parse, timeout)
+        argv = modlist_argv(name)
+        if not runner.live and not runner.holds(argv):
+            continue  # not recorded: the capture says nothing of its live modules
+        if stuck is not None:
+            why = f"not run: the modlist of {stuck} was still running"
+            statuses.append(model.SourceStatus("modlist", argv, False, why, 0.0))
+            found.append((name, None))
+            continue
+        mods, status = run_source(runner, "modlist", argv, modlist_parser.parse, timeout, kill=False)
+        if not status.ok and status.error and status.error.startswith("still running"):
+            stuck = name
         found.append((name, mods))
         statuses.append(status)
     return model.Modules(tuple(found), tuple(statuses), time.time())
+
+
+def _driver_instance(
+    name: str, platform: str, devices: Optional[dict[str, Optional[str]]]
+) -> Optional[tuple[str, int]]:
+    """The driver and instance under a link: Solaris 10 names the interface
+    after them (a VLAN's PPA is 1000 * VID + instance); Solaris 11 and illumos
+    say it in ``dladm show-phys`` DEVICE (None when not listed there)."""
+    if platform != "solaris10":
+        device = (devices or {}).get(name)
+        m = _PPA.match(device) if device else None
+        return (m.group(1), int(m.group(2))) if m else None
+    m = _PPA.match(name)
+    if not m:
+        return None
+    ppa = int(m.group(2))
+    return m.group(1), ppa % 1000 if ppa >= 1000 else ppa
+
+
+ApFiles = tuple[tuple[str, autopush.ApEntry], ...]
+
+
+def _read_apconf(runner: Runner, platform: str) -> tuple[Optional[ApFiles], model.SourceStatus]:
+    """Every per-driver entry boot loads, with its file; None when one could not be read."""
+    start = time.monotonic()
+    paths = AUTOPUSH_FILES.argv[1:] if platform == "solaris10" else AUTOPUSH_FILES.argv[1:2]
+
+    def failed(why: str, path: str) -> tuple[None, model.SourceStatus]:
+        return None, model.SourceStatus("autopush-files", None, False, why, time.monotonic() - start, path)
+
+    entries: list[tuple[str, autopush.ApEntry]] = []
+    for path in paths:
+        try:
+            text = runner.read_file(path)
+        except FileNotFoundError:
+            continue  # no such file: it configures nothing
+        except OSError as e:
+            return failed(f"{path}: {e.strerror or e}", path)
+        try:
+            entries.extend((path, e) for e in autopush.parse_apconf(path, text))
+        except ParseError as e:
+            return failed(str(e), path)
+    status = model.SourceStatus("autopush-files", None, True, None, time.monotonic() - start, " ".join(paths))
+    return tuple(entries), status
+
+
+def _read_majors(runner: Runner) -> tuple[Optional[dict[str, int]], model.SourceStatus]:
+    start = time.monotonic()
+    path = NAME_TO_MAJOR.argv[1]
+    try:
+        majors = autopush.parse_name_to_major(runner.read_file(path))
+    except OSError as e:
+        why = f"{path}: {e.strerror or e}"
+        return None, model.SourceStatus("name-to-major", None, False, why, time.monotonic() - start, path)
+    except ParseError as e:
+        return None, model.SourceStatus("name-to-major", None, False, str(e), time.monotonic() - start, path)
+    return majors, model.SourceStatus("name-to-major", None, True, None, time.monotonic() - start, path)
+
+
+def _kernel_autopush(
+    runner: Runner, major: int, minor: int, timeout: float
+) -> tuple[Optional[tuple[str, ...]], model.SourceStatus]:
+    """``autopush -g``: the modules (push order), () when none is configured."""
+    argv = autopush_argv(major, minor)
+    result = runner.run(argv, timeout)
+    if result.exit_status == 1 and autopush.NOT_CONFIGURED in result.stderr:
+        return (), model.SourceStatus("autopush", argv, True, None, result.duration)
+    if not result.ok:
+        return None, model.SourceStatus("autopush", argv, False, result.error, result.duration)
+    try:
+        entry = autopush.parse_autopush_g(result.stdout)
+    except ParseError as e:
+        return None, model.SourceStatus("autopush", argv, False, str(e), result.duration)
+    return entry.modules, model.SourceStatus("autopush", argv, True, None, result.duration)
+
+
+Configured = tuple[Optional[tuple[str, ...]], str]  # (modules in modlist order, where from / why unknown)
+
+
+def configured_modules(
+    runner: Runner,
+    platform: str,
+    names: Iterable[str],
+    links: Optional[tuple[autopush.LinkAutopush, ...]],
+    devices: Optional[dict[str, Optional[str]]],
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[dict[str, Configured], list[model.SourceStatus]]:
+    """What autopush pushes on each named link when it is plumbed, read-only.
+
+    A per-link value (``dladm show-linkprop``) replaces the per-driver list;
+    else the kernel's per-driver list (``autopush -g`` at the driver's major
+    and minor instance + 1, as dld looks it up); where the kernel cannot be
+    asked (outside the global zone), the files boot loads it from.
+    """
+    wanted = sorted(set(names))
+    statuses: list[model.SourceStatus] = []
+    out: dict[str, Configured] = {}
+    by_link = {r.link: r for r in links or ()}
+    per_driver: dict[str, tuple[str, int]] = {}
+    for name in wanted:
+        if platform != "solaris10":
+            if links is None:
+                out[name] = (None, "the per-link autopush property could not be read (dladm show-linkprop)")
+                continue
+            row = by_link.get(name)
+            if row is None or row.modules is None:
+                why = "not listed" if row is None else "not readable"
+                out[name] = (None, f"dladm show-linkprop: the autopush property of {name} is {why}")
+                continue
+            if row.modules:
+                out[name] = (tuple(reversed(row.modules)), f"dladm autopush property of {name}")
+                continue
+        di = _driver_instance(name, platform, devices)
+        if di is None:
+            out[name] = (None, f"the driver and instance of {name} are unknown")
+            continue
+        per_driver[name] = di
+    if not per_driver:
+        return out, statuses
+    files, st = _read_apconf(runner, platform)
+    statuses.append(st)
+    majors, st = _read_majors(runner)
+    statuses.append(st)
+    asked: dict[tuple[int, int], tuple[Optional[tuple[str, ...]], Optional[str]]] = {}
+    for name, (driver, instance) in sorted(per_driver.items()):
+        minor = instance + 1
+        if majors is not None and driver in majors:
+            key = (majors[driver], minor)
+            if key not in asked:
+                mods, st = _kernel_autopush(runner, key[0], minor, timeout)
+                statuses.append(st)
+                asked[key] = (mods, st.error)
+            mods, error = asked[key]
+            if mods is not None:
+                out[name] = (tuple(reversed(mods)), f"autopush -g (driver {driver}, minor {minor})")
+                continue
+            kernel_why = f"autopush -g failed: {error}"
+        elif majors is not None:
+            kernel_why = f"{driver} is not in /etc/name_to_major"
+        else:
+            kernel_why = "/etc/name_to_major could not be read"
+        if files is None:
+            out[name] = (None, f"{kernel_why}; the autopush files could not be read")
+            continue
+        hit = next(((p, e) for p, e in files if e.driver == driver and e.covers(minor)), None)
+        if hit is None:
+            out[name] = ((), f"no entry for {driver} in the autopush files ({kernel_why})")
+        else:
+            out[name] = (tuple(reversed(hit[1].modules)), f"{hit[0]} line {hit[1].lineno} ({kernel_why})")
+    return out, statuses
 
 
 def modlist_targets(groups: Iterable[model.Group], extra: Iterable[str] = ()) -> set[str]:
@@ -166,6 +337,7 @@ def gather(
         "eeprom": eeprom.parse,
         "ipadm-if": ipadm.parse_if,
         "ipadm-addr": ipadm.parse_addr,
+        "autopush-links": autopush.parse_linkprop,
     }
     for src in SOURCES:
         if src.name == "uname" or not applies(src, platform, arch):
@@ -189,11 +361,23 @@ def gather(
 
     interfaces = _interfaces(entries, if_rows, results, modules, platform)
     groups = _groups(entries, groups_rows, interfaces)
-    if run_modlist:
-        modules = gather_modules(runner, modlist_targets(groups, extra_modlist), timeout)
-        interfaces = tuple(dataclasses.replace(i, modules=modules.get(i.name)) for i in interfaces)
+    targets = modlist_targets(groups, extra_modlist)
+    if run_modlist or not runner.live:
+        # A replay uses the modlists it recorded, whatever the setting: only a
+        # live host is held back.
+        fresh = gather_modules(runner, targets, timeout)
+        if fresh.by_interface:
+            modules = fresh
     if modules is not None:
+        interfaces = tuple(dataclasses.replace(i, modules=modules.get(i.name)) for i in interfaces)
         statuses.extend(modules.sources)
+    plumbed = {i.name for i in interfaces if not i.ipmp}
+    devices = None if results.get("links") is None else {r.link: r.device for r in results["links"]}
+    conf, conf_statuses = configured_modules(
+        runner, platform, targets & plumbed, results.get("autopush-links"), devices, timeout
+    )
+    statuses.extend(conf_statuses)
+    interfaces = tuple(_with_configured(i, conf.get(i.name), platform, devices) for i in interfaces)
     persistent = _persistent(platform, files, results.get("ipadm-if"), results.get("ipadm-addr"), store)
     return model.Snapshot(
         host=host,
@@ -205,6 +389,23 @@ def gather(
         taken_at=time.time(),
         modules_taken_at=modules.taken_at if modules is not None else None,
         datalinks=None if results.get("links") is None else tuple(sorted(r.link for r in results["links"])),
+    )
+
+
+def _with_configured(
+    i: model.Interface,
+    conf: Optional[Configured],
+    platform: str,
+    devices: Optional[dict[str, Optional[str]]],
+) -> model.Interface:
+    di = None if i.ipmp else _driver_instance(i.name, platform, devices)
+    if conf is None and di is None:
+        return i
+    return dataclasses.replace(
+        i,
+        configured_modules=conf[0] if conf else None,
+        configured_from=conf[1] if conf else None,
+        driver=di[0] if di else None,
     )
 
 

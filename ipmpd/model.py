@@ -44,7 +44,7 @@ class Interface:
     mtu: Optional[int]
     index: Optional[int]
     media: Optional[str]
-    modules: Optional[tuple[str, ...]]
+    modules: Optional[tuple[str, ...]]  # live (ifconfig IF modlist), head first, driver last
     state: Optional[str]  # ok | failed | offline | unknown (ipmpstat, else flags)
     addresses: tuple[Address, ...]
     active: Optional[bool] = None
@@ -54,6 +54,12 @@ class Interface:
     # ipmpstat -i FLAGS "h": in.mpathd offlined it because its hardware address
     # is not unique in the group (ipmpstat.c; Solaris 11 and illumos).
     duplicate_hwaddr: bool = False
+    # What autopush pushes between ip and the driver when the interface is
+    # plumbed, in modlist order (nearest ip first); None when it could not be
+    # told.  ``configured_from`` says where it was read, or why it is unknown.
+    configured_modules: Optional[tuple[str, ...]] = None
+    configured_from: Optional[str] = None
+    driver: Optional[str] = None  # the driver under the link (e1000g), when known
 
     @property
     def standby(self) -> bool:

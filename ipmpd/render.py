@@ -34,6 +34,9 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
                 "index": i.index,
                 "media": i.media,
                 "modules": list(i.modules) if i.modules is not None else None,
+                "configured_modules": None if i.configured_modules is None else list(i.configured_modules),
+                "configured_from": i.configured_from,
+                "driver": i.driver,
                 "state": i.state,
                 "active": i.active,
                 "link": i.link,
@@ -183,12 +186,13 @@ def snapshot_text(snap: model.Snapshot) -> str:
                 i.media,
                 list(i.families),
                 list(i.modules) if i.modules is not None else None,
+                list(i.configured_modules) if i.configured_modules is not None else None,
                 addrs,
             ]
         )
     out.append(
         table(
-            ["INTERFACE", "GROUP", "STATE", "MAC", "MEDIA", "FAMILIES", "MODULES", "ADDRESSES"],
+            ["INTERFACE", "GROUP", "STATE", "MAC", "MEDIA", "FAMILIES", "MODULES", "AUTOPUSH", "ADDRESSES"],
             rows,
         )
     )

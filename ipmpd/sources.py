@@ -47,7 +47,18 @@ class CommandResult:
 
 
 class Runner(Protocol):
-    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult: ...
+    # True when it talks to a host (commands have effects there); False for a replay.
+    live: bool
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        """Run ``argv``.  With ``kill=False`` a command still running at the
+        timeout is reported as such and left to finish, never killed (a
+        ``modlist`` killed between its unlink and relink loses the interface)."""
+        ...
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        """Whether ``argv`` can be answered: a replay holds only what was recorded."""
+        ...
 
     def read_file(self, path: str) -> str:
         """The file's text; raises OSError (FileNotFoundError when absent)."""
@@ -71,15 +82,21 @@ class SubprocessRunner:
     killed; bytes that are not UTF-8 are replaced, never raised.
     """
 
+    live = True
+
     def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP, root: str = "/") -> None:
         self.path = path
         self.cap = cap
         self.root = root
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
+        self._unkillable: dict[subprocess.Popen[bytes], tuple[str, ...]] = {}
         self._closed = False
 
-    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def holds(self, argv: Sequence[str]) -> bool:
+        return True
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
         args = tuple(argv)
         start = time.monotonic()
         env = {"LC_ALL": "C", "LANG": "C", "PATH": self.path}
@@ -103,14 +120,38 @@ class SubprocessRunner:
             except OSError as e:
                 return CommandResult(args, "", "", 126, time.monotonic() - start, str(e))
             self._running.add(proc)
+            if not kill:
+                self._unkillable[proc] = args
+        left_running = False
         try:
-            return self._collect(proc, args, timeout, start)
+            result = self._collect(proc, args, timeout, start, kill)
+            left_running = result.exit_status is None and result.signal is None
+            return result
         finally:
             with self._lock:
                 self._running.discard(proc)
+                if not left_running:
+                    self._unkillable.pop(proc, None)
+            if left_running:
+                threading.Thread(target=self._reap, args=(proc,), daemon=True).start()
+
+    def _reap(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.wait()
+        with self._lock:
+            self._unkillable.pop(proc, None)
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        """Commands run with ``kill=False`` that outlived their timeout and still run."""
+        with self._lock:
+            return [args for p, args in self._unkillable.items() if p.poll() is None]
 
     def _collect(
-        self, proc: subprocess.Popen[bytes], args: tuple[str, ...], timeout: float, start: float
+        self,
+        proc: subprocess.Popen[bytes],
+        args: tuple[str, ...],
+        timeout: float,
+        start: float,
+        kill: bool = True,
     ) -> CommandResult:
         bufs: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
         over = threading.Event()
@@ -126,7 +167,8 @@ class SubprocessRunner:
                     buf.extend(chunk[:room])
                 if len(chunk) > room:
                     over.set()
-                    self._kill(proc)
+                    if kill:
+                        self._kill(proc)
             stream.close()
 
         readers = [
@@ -139,6 +181,15 @@ class SubprocessRunner:
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            if not kill:
+                return CommandResult(
+                    args,
+                    "",
+                    "",
+                    None,
+                    time.monotonic() - start,
+                    f"still running after {timeout:g}s; left to finish, not killed",
+                )
             timed_out = True
             self._kill(proc)
             proc.wait()
@@ -185,10 +236,11 @@ class SubprocessRunner:
             pass
 
     def kill_all(self) -> None:
-        """Kill every running command (and its children) and refuse new ones."""
+        """Kill every running command (and its children) and refuse new ones;
+        a command run with ``kill=False`` is left to finish."""
         with self._lock:
             self._closed = True
-            procs = list(self._running)
+            procs = [p for p in self._running if p not in self._unkillable]
         for p in procs:
             self._kill(p)
 
@@ -264,7 +316,12 @@ class CaptureRunner:
         except OSError as e:
             raise CaptureError(f"{where}: cannot read {name!r}: {e.strerror or e}") from None
 
-    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    live = False
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        return tuple(argv) in self.commands
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
         args = tuple(argv)
         held = self.commands.get(args)
         if held is None:
@@ -294,11 +351,15 @@ class RecordingRunner:
 
     def __init__(self, inner: Runner) -> None:
         self.inner = inner
+        self.live = inner.live
         self.results: list[CommandResult] = []
         self.files: dict[str, str] = {}
 
-    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        result = self.inner.run(argv, timeout)
+    def holds(self, argv: Sequence[str]) -> bool:
+        return self.inner.holds(argv)
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        result = self.inner.run(argv, timeout, kill)
         self.results.append(result)
         return result
 
@@ -421,6 +482,13 @@ SOURCES: tuple[Source, ...] = (
         doc="SPARC local-mac-address?",
     ),
     Source(
+        "autopush-links",
+        ("dladm", "show-linkprop", "-c", "-o", "link,value", "-p", "autopush"),
+        CLEARVIEW,
+        "parsers.autopush.parse_linkprop",
+        doc="per-link autopush modules (no privilege needed)",
+    ),
+    Source(
         "ipadm-if",
         ("ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"),
         CLEARVIEW,
@@ -435,8 +503,9 @@ SOURCES: tuple[Source, ...] = (
         doc="persistent addresses (ipadm)",
     ),
 )
-# Per physical interface, run rarely: it unlinks and relinks the IP stream
-# and needs privilege (FORMATS.md section 2; toolchain notes A2).
+# Per physical interface, and only when asked (``--modlist``, ``modlist_interval``):
+# it unlinks and relinks the IP stream and needs net_rawaccess and
+# sys_ip_config (FORMATS.md section 2; toolchain notes A2).  Never killed.
 MODLIST = Source(
     "modlist",
     ("ifconfig", "IF", "modlist"),
@@ -444,6 +513,33 @@ MODLIST = Source(
     "parsers.modlist.parse",
     doc="STREAMS modules, per physical member; privileged, not read-only",
 )
+# The per-driver autopush lists boot loads (``autopush -f``, from inittab for
+# iu.ap, from svc:/network/pfil for pfil.ap); absent files configure nothing.
+AUTOPUSH_FILES = Source(
+    "autopush-files",
+    ("read", "/etc/iu.ap", "/etc/ipf/pfil.ap"),
+    ALL,
+    "parsers.autopush.parse_apconf",
+    doc="per-driver autopush modules loaded at boot (pfil.ap: Solaris 10 3/05 to 11/06)",
+)
+NAME_TO_MAJOR = Source(
+    "name-to-major",
+    ("read", "/etc/name_to_major"),
+    ALL,
+    "parsers.autopush.parse_name_to_major",
+    doc="driver major numbers, for autopush -g",
+)
+# Per driver instance of a member whose link has no per-link value: the
+# per-driver list the kernel holds now.  Reads /dev/sad/user (mode 0666):
+# no privilege; refused outside the global zone (the files are used then).
+AUTOPUSH_KERNEL = Source(
+    "autopush",
+    ("autopush", "-g", "-M", "MAJOR", "-m", "MINOR"),
+    ALL,
+    "parsers.autopush.parse_autopush_g",
+    doc="per-driver autopush modules in the kernel now",
+)
+
 # Solaris 10 and illumos without ipadm: /etc/hostname.IF and hostname6.IF.
 HOSTNAME_FILES = Source(
     "persistent",
@@ -471,6 +567,10 @@ def modlist_argv(interface: str) -> tuple[str, ...]:
     if not LINK_NAME.match(interface):
         raise ValueError(f"{interface!r} is not a valid link name")
     return ("ifconfig", interface, "modlist")
+
+
+def autopush_argv(major: int, minor: int) -> tuple[str, ...]:
+    return ("autopush", "-g", "-M", str(int(major)), "-m", str(int(minor)))
 
 
 def applies(source: Source, platform: str, arch: Optional[str]) -> bool:

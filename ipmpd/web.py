@@ -24,6 +24,19 @@ def _age(ts: float | None, now: float) -> str:
     return f"{max(0, int(now - ts))}s ago"
 
 
+def modules_line(latest: Latest, now: float) -> str:
+    """What the module checks see: configured modules always, the live stream when inspected."""
+    if latest.modules_taken_at is not None:
+        return (
+            "STREAMS modules: configured (autopush) every gather; live stream (ifconfig modlist) "
+            f"read {_age(latest.modules_taken_at, now)}."
+        )
+    return (
+        "STREAMS modules: configured (autopush) every gather; the live stream was not inspected "
+        "(modlist is off: set [daemon] modlist_interval to enable it)."
+    )
+
+
 def page(latest: Latest, now: float | None = None) -> str:
     now = time.time() if now is None else now
     snap = latest.snapshot
@@ -37,8 +50,7 @@ def page(latest: Latest, now: float | None = None) -> str:
         f"<h1>ipmpd {_e(__version__)}</h1>",
         f"<p>Host {_e(snap.host.nodename if snap else None)} ({_e(snap.host.platform if snap else None)}). "
         f"Last gather {_e(_age(latest.last_gather, now))}; last successful gather "
-        f"{_e(_age(latest.last_success, now))}; STREAMS module lists taken "
-        f"{_e(_age(latest.modules_taken_at, now))}. "
+        f"{_e(_age(latest.last_success, now))}. {_e(modules_line(latest, now))} "
         f'<a href="/metrics">/metrics</a></p>',
     ]
     if not latest.config_reload_success:

@@ -15,7 +15,7 @@ SAMPLES = HERE / "fixtures" / "samples"
 REPO = HERE.parent
 DEMO = REPO / "ipmpd" / "demo"
 FAKEBIN_SCRIPT = HERE / "fakebin" / "fake-solaris"
-FAKE_COMMANDS = ("ifconfig", "ipmpstat", "dladm", "ipadm", "uname", "eeprom")
+FAKE_COMMANDS = ("ifconfig", "ipmpstat", "dladm", "ipadm", "autopush", "uname", "eeprom")
 
 
 def sample(name: str) -> str:
@@ -39,6 +39,17 @@ def to_parsable(human: str, nfields: int, skip_header: bool = True) -> str:
             fields = [f.replace("\\", "\\\\").replace(":", "\\:") for f in fields]
         out.append(":".join(fields))
     return "\n".join(out) + "\n"
+
+
+AUTOPUSH = ["dladm", "show-linkprop", "-c", "-o", "link,value", "-p", "autopush"]
+
+
+def drop_modlists(capture: Path) -> None:
+    """Remove every recorded ``ifconfig IF modlist``: a capture taken without --modlist."""
+    manifest = capture / "capture.json"
+    data = json.loads(manifest.read_text())
+    data["commands"] = [c for c in data["commands"] if c["argv"][-1:] != ["modlist"]]
+    manifest.write_text(json.dumps(data, indent=2))
 
 
 def copy_demo(dest: Path) -> Path:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import edit_file, edit_output, read_output, replace_in_output
+from helpers import AUTOPUSH, drop_modlists, edit_file, edit_output, read_output, replace_in_output
 
-from ipmpd.checks import REGISTRY, Result, evaluate
+from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, Result, evaluate
 from ipmpd.config import ChecksConfig, Config, GroupConfig
 from ipmpd.gather import gather
 from ipmpd.remedy.actions import Manual, ModInsert, ModRemove, Plumb, SetEeprom, SetMacAddress, WriteBootFile
@@ -37,8 +37,8 @@ def status(rs, group, code):
 
 def test_every_check_is_registered_once_with_docs():
     codes = [c.code for c in REGISTRY]
-    assert codes == [f"IPMP{n:03d}" for n in range(1, 14)]
-    assert len({c.name for c in REGISTRY}) == 13
+    assert codes == [f"IPMP{n:03d}" for n in range(1, 15)]
+    assert len({c.name for c in REGISTRY}) == 14
     for c in REGISTRY:
         for part in ("What it checks", "Why it matters", "Fix", "Fix safety"):
             assert c.section(part), f"{c.code} lacks {part}"
@@ -149,11 +149,22 @@ def test_unique_mac_unknown_without_ether_and_dladm(demo_copy):
 def test_module_order_demo_violation(demo_copy):
     rs = results(demo_copy)
     f = rs[("10g-failover", "IPMP005")].findings[0]
-    assert f.interfaces == ("e1000g1",) and f.remedy == (
-        ModRemove("e1000g1", "firewall", 2),
-        Manual(PERSIST_MODULES),
-    )
+    # firewall is pushed by e1000g1's autopush link property: the fix says to reset it there
+    assert f.interfaces == ("e1000g1",) and f.remedy[0] == ModRemove("e1000g1", "firewall", 2)
+    [persist] = f.remedy[1:]
+    assert isinstance(persist, Manual)
+    assert persist.text.startswith("dladm reset-linkprop -p autopush e1000g1 ")
     assert status(rs, "itops0", "IPMP005") == "ok"
+    assert status(rs, "10g-failover", "IPMP014") == "ok"  # live and configured agree
+
+
+def test_module_order_persists_where_unknown_configuration_left_generic(demo_copy):
+    # Without the per-link property the configured modules are unknown: the fix
+    # can only say where modules may be pushed.
+    edit_output(demo_copy, AUTOPUSH, None)
+    rs = results(demo_copy)
+    f = rs[("10g-failover", "IPMP005")].findings[0]
+    assert f.remedy == (ModRemove("e1000g1", "firewall", 2), Manual(PERSIST_MODULES))
 
 
 def test_module_order_configured_reference_and_order(demo_copy):
@@ -173,14 +184,44 @@ def test_module_order_configured_reference_and_order(demo_copy):
     assert f.remedy[:2] == (ModRemove("e1000g3", "ipqos", 2), ModInsert("e1000g3", "ipqos", 3))
 
 
-def test_module_order_unknown_without_modlist(demo_copy):
+def test_module_order_on_configured_modules_without_modlist(demo_copy):
+    drop_modlists(demo_copy)
     rs = results(demo_copy, modlist=False)
     r = rs[("10g-failover", "IPMP005")]
-    assert r.status == "unknown" and "has not run" in r.reason
+    # e1000g1's autopush property pushes firewall at plumb time; no modlist ran at all
+    assert r.status == "finding" and LIVE_NOT_INSPECTED in (r.reason or "")
+    assert r.findings[0].message == (
+        "e1000g1 is configured to get STREAMS modules firewall under ip at plumb time "
+        "(dladm autopush property of e1000g1) but group 10g-failover expects (none)."
+    )
+    assert r.findings[0].remedy == (
+        Manual(
+            "dladm reset-linkprop -p autopush e1000g1 (the per-driver list then applies: the /etc/iu.ap "
+            "entry of driver e1000g); it takes effect when e1000g1 is next plumbed (replumb or reboot): "
+            "then check that its live modules match (ipmpd check --modlist)"
+        ),
+    )
+    assert status(rs, "10g-failover", "IPMP006") == "ok"
+    assert status(rs, "10g-failover", "IPMP014") == "skipped"
+    assert "not inspected" in (rs[("10g-failover", "IPMP014")].reason or "")
+
+
+def test_module_checks_unknown_when_neither_view_is_known(demo_copy):
+    drop_modlists(demo_copy)
+    edit_output(demo_copy, AUTOPUSH, None)
+    rs = results(demo_copy, modlist=False)
+    r = rs[("10g-failover", "IPMP005")]
+    assert r.status == "unknown"
+    assert "configured modules unknown" in r.reason and "live STREAMS stack was not inspected" in r.reason
     assert status(rs, "10g-failover", "IPMP006") == "unknown"
+
+
+def test_a_failed_modlist_is_unknown_never_ok(demo_copy):
+    edit_output(demo_copy, AUTOPUSH, None)
     edit_output(demo_copy, ["ifconfig", "e1000g0", "modlist"], "", exit_status=1)
     rs = results(demo_copy)
     assert status(rs, "10g-failover", "IPMP005") == "unknown"
+    assert "ifconfig modlist failed: exit status 1" in rs[("10g-failover", "IPMP005")].reason
 
 
 def test_stateful_module(demo_copy):

@@ -10,7 +10,13 @@ from pathlib import Path
 from helpers import edit_output
 
 from ipmpd.cli import checks_markdown
-from ipmpd.remedy.compose import PERSIST_MODULES
+
+# The demo's e1000g1 gets firewall from its autopush link property.
+RESET_AUTOPUSH = (
+    "dladm reset-linkprop -p autopush e1000g1 (the per-driver list then applies: the /etc/iu.ap entry of "
+    "driver e1000g); it takes effect when e1000g1 is next plumbed (replumb or reboot): then check that "
+    "its live modules match (ipmpd check --modlist)"
+)
 
 REPO = Path(__file__).parent.parent
 
@@ -57,19 +63,25 @@ def test_check_json_shape():
             "(above driver e1000g).",
             "remediation": [
                 "ifconfig e1000g1 modremove firewall@2",
-                "# by hand: " + PERSIST_MODULES,
+                "# by hand: " + RESET_AUTOPUSH,
             ],
             "remedy": {
                 "actions": [
                     {"action": "modremove", "interface": "e1000g1", "module": "firewall", "position": 2},
-                    {"action": "by-hand", "text": PERSIST_MODULES},
+                    {"action": "by-hand", "text": RESET_AUTOPUSH},
                 ],
                 "verification": "by hand",
                 "at_next_boot": False,
             },
         }
     ]
-    assert len(data["results"]) == 26
+    assert len(data["results"]) == 28
+    e1 = next(i for i in data["snapshot"]["interfaces"] if i["name"] == "e1000g1")
+    assert e1["modules"] == ["arp", "ip", "firewall", "e1000g"]
+    assert (e1["configured_modules"], e1["configured_from"]) == (
+        ["firewall"],
+        "dladm autopush property of e1000g1",
+    )
 
 
 def test_unknown_is_shown_in_text(demo_copy):
@@ -116,7 +128,7 @@ def test_plan_refuses_bad_names_logical_interfaces_and_duplicates():
 def test_checks_lists_every_check():
     p = ipmpd("checks", "--format", "json")
     data = json.loads(p.stdout)
-    assert [c["code"] for c in data][:2] == ["IPMP001", "IPMP002"] and len(data) == 13
+    assert [c["code"] for c in data][:2] == ["IPMP001", "IPMP002"] and len(data) == 14
     assert all(c["what"] and c["why"] and c["fix"] for c in data)
 
 

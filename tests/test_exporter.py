@@ -90,8 +90,9 @@ def test_values_for_the_demo_host():
     assert 'ipmpd_group_state{group="10g-failover",state="ok"} 1.0' in text
     assert 'ipmpd_interface_state{group="10g-failover",interface="e1000g1",state="standby"} 1.0' in text
     assert (
-        'ipmpd_interface_info{families="ipv4",group="10g-failover",interface="e1000g1",mac="00:0c:29:84:3b:d8",'
-        'media="Ethernet",modules="arp,ip,firewall,e1000g"} 1.0' in text
+        'ipmpd_interface_info{configured_modules="firewall",families="ipv4",group="10g-failover",'
+        'interface="e1000g1",mac="00:0c:29:84:3b:d8",media="Ethernet",modules="arp,ip,firewall,e1000g"} 1.0'
+        in text
     )
     assert 'ipmpd_source_up{source="modlist"} 1.0' in text
     assert "instance=" not in text and "zone=" not in text and "hostname" not in text

@@ -94,9 +94,9 @@ def test_capture_with_only_ifconfig(tmp_path: Path):
         "eeprom",
         "ipadm-if",
         "ipadm-addr",
-        "modlist",
-        "persistent",
-    } - {"persistent"}
+        "autopush-links",
+    }  # no modlist: the capture recorded none, and a replay only uses what it recorded
+    assert e0.configured_modules is None and "could not be read" in (e0.configured_from or "")
     assert all(reason == "command not found" for reason in failed.values())
     persistent = [s for s in snap.sources if s.name == "persistent"][0]
     assert persistent.ok  # /etc listed: no hostname files, which is an answer
@@ -146,7 +146,7 @@ def test_capture_command_writes_a_replayable_directory(tmp_path: Path, fakebin: 
     write_hostname_files(demo_copy, root)
     cfg = tmp_path / "ipmpd.toml"
     cfg.write_text(f'[daemon]\npath = "{fake_path(fakebin)}"\nroot = "{root}"\n')
-    p = _run("capture", "--out", str(tmp_path / "out"), "--config", str(cfg))
+    p = _run("capture", "--out", str(tmp_path / "out"), "--config", str(cfg), "--modlist")
     assert p.returncode == 0, p.stderr
     calls = [json.loads(line) for line in (demo_copy / "calls.log").read_text().splitlines()]
     assert ["ifconfig", "e1000g1", "modlist"] in calls and ["uname", "-a"] in calls
@@ -155,10 +155,15 @@ def test_capture_command_writes_a_replayable_directory(tmp_path: Path, fakebin: 
     a, b = json.loads(replay.stdout), json.loads(demo.stdout)
     assert a["interfaces"] == b["interfaces"] and a["groups"] == b["groups"]
     assert a["persistent"] == b["persistent"]
-    no_modlist = _run("capture", "--out", str(tmp_path / "out2"), "--config", str(cfg), "--no-modlist")
-    assert no_modlist.returncode == 0
-    manifest = json.loads((tmp_path / "out2" / "capture.json").read_text())
-    assert not any(c["argv"][-1] == "modlist" for c in manifest["commands"])
+    for flags in ((), ("--no-modlist",)):  # without --modlist a capture records none
+        (demo_copy / "calls.log").unlink()
+        out = tmp_path / f"out{len(flags)}-plain"
+        assert _run("capture", "--out", str(out), "--config", str(cfg), *flags).returncode == 0
+        manifest = json.loads((out / "capture.json").read_text())
+        assert not any(c["argv"][-1] == "modlist" for c in manifest["commands"])
+        calls = [json.loads(line) for line in (demo_copy / "calls.log").read_text().splitlines()]
+        assert not any(c[-1] == "modlist" for c in calls)
+        assert ["autopush", "-g", "-M", "186", "-m", "1"] in calls  # configured modules, read-only
 
 
 class _HupOnce:
@@ -168,7 +173,9 @@ class _HupOnce:
         self.calls = 0
         self.signal_number = signal_number
 
-    def run(self, argv, timeout=10.0):
+    live = True
+
+    def run(self, argv, timeout=10.0, kill=True):
         from ipmpd.sources import CommandResult
 
         self.calls += 1

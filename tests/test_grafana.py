@@ -133,7 +133,13 @@ def live_scrape(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scrape")
     d = Daemon(tmp, copy_demo(tmp / "host"), make_fakebin(tmp / "bin"))
     try:
-        text = d.wait_for(lambda t: "ipmpd_finding{" in t and "ipmpd_check_reason{" in t)
+        text = d.wait_for(
+            lambda t: (
+                "ipmpd_finding{" in t
+                and "ipmpd_check_reason{" in t
+                and "\nipmpd_modlist_timestamp_seconds " in t
+            )
+        )
     finally:
         d.stop()
     names: dict[str, set[str]] = {}

@@ -99,8 +99,10 @@ def test_a_failing_command_is_reported_and_the_rest_kept(tmp_path, demo_copy, fa
     promtool_clean(text)
 
 
-def test_a_hanging_modlist_is_reported_and_the_job_finishes(tmp_path, demo_copy, fakebin):
-    edit_output(demo_copy, ["ifconfig", "e1000g1", "modlist"], None, behaviour="hang")
+def test_a_slow_modlist_is_never_killed_and_holds_back_the_rest(tmp_path, demo_copy, fakebin):
+    """A modlist killed between its unlink and relink loses the interface: past
+    the timeout it is reported, left to finish, and no further modlist starts."""
+    edit_output(demo_copy, ["ifconfig", "e1000g1", "modlist"], "0 arp\n1 ip\n2 e1000g\n", behaviour="slow")
     daemon = make_daemon(tmp_path, demo_copy, fakebin)
     t = threading.Thread(target=daemon.modlist)
     t.start()
@@ -108,9 +110,25 @@ def test_a_hanging_modlist_is_reported_and_the_job_finishes(tmp_path, demo_copy,
     assert not t.is_alive()
     snap = daemon.latest.snapshot
     assert snap is not None and snap.interface("e1000g0").modules == ("arp", "ip", "e1000g")
-    assert snap.interface("e1000g1").modules is None
-    r = {(x.group, x.code): x for x in daemon.latest.results}[("10g-failover", "IPMP005")]
-    assert r.status == "unknown" and "timed out" in (r.reason or "")
+    assert snap.interface("e1000g1").modules is None and snap.interface("e1000g2").modules is None
+    errors = {s.argv[1]: s.error for s in snap.runs("modlist") if s.argv}
+    assert "still running after 1s; left to finish, not killed" == errors["e1000g1"]
+    assert errors["e1000g2"] == "not run: the modlist of e1000g1 was still running"
+    calls = [json.loads(line) for line in (demo_copy / "calls.log").read_text().splitlines()]
+    assert ["ifconfig", "e1000g2", "modlist"] not in calls
+    r = {(x.group, x.code): x for x in daemon.latest.results}[("10g-failover", "IPMP014")]
+    assert r.status == "unknown" and "e1000g1" in (r.reason or "")
+    # Stopping the daemon's commands leaves it running; it finishes on its own.
+    assert isinstance(daemon.runner, SubprocessRunner)
+    assert daemon.runner.still_running() == [("ifconfig", "e1000g1", "modlist")]
+    daemon.runner.kill_all()
+    deadline = time.monotonic() + 10
+    while not (demo_copy / "finished.log").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert json.loads((demo_copy / "finished.log").read_text()) == ["ifconfig", "e1000g1", "modlist"]
+    while daemon.runner.still_running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert daemon.runner.still_running() == []
 
 
 # ------------------------------------------------------------------ configuration faults

@@ -15,11 +15,14 @@ import sys
 from pathlib import Path
 
 from helpers import (
+    AUTOPUSH,
     IFCONFIG,
     IFS,
     IPADM_IF,
     MACS,
     SOLARIS11,
+    copy_demo,
+    drop_modlists,
     edit_file,
     edit_output,
     ipadm_member,
@@ -90,15 +93,24 @@ def test_check_exits_3_when_no_command_answers(demo_copy):
     assert data["could_not_look"][0]["source"] == "ifconfig"
 
 
+def blind_to_modules(capture: Path) -> str:
+    """A capture taken without --modlist on a host whose autopush property could not be read."""
+    drop_modlists(capture)
+    edit_output(capture, AUTOPUSH, None)
+    return str(capture)
+
+
 def test_unknown_checks_without_findings_exit_3(demo_copy):
-    # Without modlist the module checks cannot be evaluated, and nothing else fails.
-    p = ipmpd("check", "--demo", "--no-modlist")
+    # Neither the live nor the configured modules: the module checks cannot be
+    # evaluated, and nothing else fails.
+    host = blind_to_modules(demo_copy)
+    p = ipmpd("check", "--capture", host)
     assert p.returncode == 3
     assert "UNKNOWN IPMP005 module-order" in p.stdout
     # A finding at or above --fail-on still wins over could-not-look.
     cfg = config_file(demo_copy.parent, '[[group]]\nname = "itops0"\ninterfaces = ["e1000g2"]\n')
-    assert ipmpd("check", "--demo", "--no-modlist", "--config", cfg).returncode == 1
-    assert ipmpd("check", "--demo", "--no-modlist", "--config", cfg, "--fail-on", "error").returncode == 3
+    assert ipmpd("check", "--capture", host, "--config", cfg).returncode == 1
+    assert ipmpd("check", "--capture", host, "--config", cfg, "--fail-on", "error").returncode == 3
 
 
 def test_a_clean_host_exits_0(tmp_path):
@@ -137,7 +149,7 @@ def test_nagios_ok_warning_critical_unknown(demo_copy, tmp_path):
     assert p.returncode == 3
     assert p.stdout.startswith("IPMPD UNKNOWN - could not look: ifconfig -a failed: command not found")
 
-    p = ipmpd("check", "--demo", "--nagios", "--no-modlist")
+    p = ipmpd("check", "--capture", blind_to_modules(copy_demo(tmp_path / "blind")), "--nagios")
     assert p.returncode == 3
     assert p.stdout.startswith("IPMPD UNKNOWN - 4 check(s) could not be evaluated, e.g. 10g-failover/IPMP005")
     assert p.stdout.endswith("| findings=0 unknown=4\n")
@@ -295,7 +307,7 @@ def test_checks_are_pure_functions_of_snapshot_config_and_now(demo_copy, monkeyp
     assert evaluate(snap, Config()) == evaluate(snap, Config())
     later = evaluate(snap, Config(), now=snap.taken_at + 3600)
     module_reason = {r.reason for r in later if r.code == "IPMP005" and r.group == "itops0"}
-    assert module_reason == {"module lists 3600s old"}
+    assert module_reason == {"live module lists 3600s old"}
     ignored = evaluate(snap, Config(checks=ChecksConfig(ignore=("membership",))))
     assert {r.reason for r in ignored if r.code == "IPMP011"} == {"ignored in [checks] ignore"}
 

@@ -26,6 +26,7 @@ from ipmpd.checks import (
     ipmp011_membership,
     ipmp012_persistence,
     ipmp013_group_health,
+    ipmp014_module_drift,
 )
 from ipmpd.checks.base import Check, Context, Issue, Skipped, Unknown
 from ipmpd.config import Config
@@ -60,8 +61,9 @@ REGISTRY: tuple[Check, ...] = (
     _check(ipmp011_membership),
     _check(ipmp012_persistence),
     _check(ipmp013_group_health),
+    _check(ipmp014_module_drift),
 )
-MODULE_CHECKS = ("IPMP005", "IPMP006")
+MODULE_CHECKS = ("IPMP005", "IPMP006", "IPMP014")
 SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
@@ -146,15 +148,24 @@ def run_check(check: Check, ctx: Context, config: Config) -> Result:
         return result("skipped", outcome.reason)
     if isinstance(outcome, Unknown):
         return result("unknown", outcome.reason)
-    note = None
-    if check.code in MODULE_CHECKS and ctx.snapshot.modules_taken_at is not None:
-        # Module lists come from the last modlist run, not this gather.
-        age = max(0, int(ctx.now - ctx.snapshot.modules_taken_at))
-        note = f"module lists {age}s old"
+    note = module_note(ctx) if check.code in MODULE_CHECKS else None
     if not outcome:
         return result("ok", note)
     found = tuple(_finding(check, ctx.group_name, severity, i, ctx.platform) for i in outcome)
     return result("finding", f"{len(found)} finding(s)" + (f"; {note}" if note else ""), found)
+
+
+def module_note(ctx: Context) -> Optional[str]:
+    """What the module checks saw: the live stream's age, or that it was not inspected."""
+    snap = ctx.snapshot
+    if snap.modules_taken_at is not None:
+        # Live lists come from the last modlist run, not this gather.
+        age = max(0, int(ctx.now - snap.modules_taken_at))
+        return f"live module lists {age}s old"
+    return LIVE_NOT_INSPECTED
+
+
+LIVE_NOT_INSPECTED = "judged on the configured modules (autopush); the live STREAMS stack was not inspected"
 
 
 def _exists(source: str, snap: model.Snapshot) -> bool:

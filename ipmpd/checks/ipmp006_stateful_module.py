@@ -2,7 +2,9 @@
 
 What it checks:
     No member carries a STREAMS module named in ``[checks] stateful_modules``
-    (default ``pfil``, the Solaris 10 IP Filter module).
+    (default ``pfil``, the Solaris 10 IP Filter module), in its configured
+    modules (autopush, read every cycle) or in its live stream (``ifconfig IF
+    modlist``, when modlist is enabled or recorded).
 
 Why it matters:
     "If a STREAMS module is stateful, then unexpected behavior can occur on
@@ -17,37 +19,51 @@ Fix:
 
 Fix safety:
     ``modremove`` changes the running stream only; the autopush
-    configuration is by hand, as for IPMP005.
+    configuration is by hand, as for IPMP005 (a per-driver entry covers
+    every interface of the driver).
 """
 
 from __future__ import annotations
 
 from ipmpd.checks.base import Context, Issue, Outcome, Unknown
-from ipmpd.checks.ipmp005_module_order import members_with_modules
+from ipmpd.checks.ipmp005_module_order import configured_unknown_reason, live_unknown_reason
 from ipmpd.remedy import actions as a
-from ipmpd.remedy.compose import PERSIST_MODULES
+from ipmpd.remedy.compose import PERSIST_MODULES, configure_autopush
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP006", "stateful-module", "warning", 4, ()
 
 
 def check(ctx: Context) -> Outcome:
-    members = members_with_modules(ctx)
+    members = ctx.members()
     if isinstance(members, Unknown):
         return members
+    live_why = live_unknown_reason(ctx, members)
+    conf_why = configured_unknown_reason(members)
+    if live_why is not None and conf_why is not None:
+        return Unknown(f"{conf_why}; {live_why}")
     stateful = set(ctx.config.checks.stateful_modules)
     issues = []
     for m in members:
-        assert m.modules is not None
-        hits = [(pos, mod) for pos, mod in enumerate(m.modules[:-1]) if mod in stateful]
-        if hits:
-            issues.append(
-                Issue(
-                    (m.name,),
-                    f"{m.name} carries stateful STREAMS module"
-                    f"{'s' if len(hits) > 1 else ''} {', '.join(mod for _, mod in hits)}; "
-                    "its state is lost on failover.",
-                    tuple(a.ModRemove(m.name, mod, pos) for pos, mod in reversed(hits))
-                    + (a.Manual(PERSIST_MODULES),),
-                )
+        live = [(pos, mod) for pos, mod in enumerate(m.modules[:-1]) if mod in stateful] if m.modules else []
+        conf = [mod for mod in m.configured_modules or () if mod in stateful]
+        names = sorted({mod for _, mod in live} | set(conf))
+        if not names:
+            continue
+        fix: a.Remedy = tuple(a.ModRemove(m.name, mod, pos) for pos, mod in reversed(live))
+        if conf:
+            keep = [x for x in m.configured_modules or () if x not in stateful]
+            per_link = (m.configured_from or "").startswith("dladm")
+            fix += configure_autopush(ctx.platform, m.name, m.driver, keep, per_link)
+        elif live:
+            fix += (a.Manual(PERSIST_MODULES),)
+        places = (("in its live stream", live), (f"at plumb time ({m.configured_from})", conf))
+        where = " and ".join(w for w, on in places if on)
+        issues.append(
+            Issue(
+                (m.name,),
+                f"{m.name} carries stateful STREAMS module{'s' if len(names) > 1 else ''} "
+                f"{', '.join(names)} {where}; its state is lost on failover.",
+                fix,
             )
+        )
     return issues

@@ -10,6 +10,7 @@ becomes a ``Manual`` step (verify by hand) rather than a guess.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Optional
 
 from ipmpd import model
@@ -369,6 +370,36 @@ def module_edits(interface: str, have: list[str], want: list[str]) -> a.Remedy:
         for op, mod, pos in edits
     )
     return now + (a.Manual(PERSIST_MODULES),)
+
+
+def configure_autopush(
+    platform: str, interface: str, driver: Optional[str], want: Sequence[str], per_link: bool
+) -> a.Remedy:
+    """Make the modules autopush gives ``interface`` at plumb time ``want``
+    (modlist order, nearest ip first).  By hand: the change reaches the
+    running stream only when the interface is next plumbed, and a per-driver
+    list changes every interface of the driver.  ``per_link``: its modules
+    come from the dladm autopush property now."""
+    pushed = list(reversed(list(want)))
+    per_driver = f"the /etc/iu.ap entry of driver {driver or '(the driver of ' + interface + ')'}" + (
+        " (or /etc/ipf/pfil.ap)" if platform == "solaris10" else ""
+    )
+    if platform != "solaris10" and pushed:
+        how = f"dladm set-linkprop -p autopush={'.'.join(pushed)} {interface}"
+    elif platform != "solaris10" and per_link:
+        how = f"dladm reset-linkprop -p autopush {interface} (the per-driver list then applies: {per_driver})"
+    else:
+        how = (
+            f"edit {per_driver} to push {' '.join(pushed) or 'nothing'} (the first pushed sits nearest "
+            "the driver) and load it with autopush -f; a per-driver entry applies to every interface "
+            "of the driver"
+        )
+    return (
+        a.Manual(
+            f"{how}; it takes effect when {interface} is next plumbed (replumb or reboot): "
+            "then check that its live modules match (ipmpd check --modlist)"
+        ),
+    )
 
 
 def free_ipmp_name(snap: model.Snapshot) -> str:

@@ -17,9 +17,11 @@ What it models, and where it assumes:
   ``-failover``, ``standby``, ``group``, ``ipmp``); an error stops the
   command, as ifconfig does; ``group`` on a logical interface is an error.
 * net-physical's reading of hostname files (``bootfile.commands``).
-* Hardware (MACs, media, links, STREAMS modules) comes back as it was:
-  runtime module changes do not survive a reboot, since where modules are
-  pushed (autopush) is not modelled -- module remedies are by hand.
+* Hardware (MACs, media, links) comes back as it was.  A replumbed
+  interface gets the modules ifconfig pushes (``arp``, ``ip``) over the ones
+  its autopush configuration gives it, when that is known, else its
+  modules as they were: runtime module changes do not survive a reboot.
+  Changing the autopush configuration is not modelled -- it is by hand.
 * ipadm: interfaces and addresses restore as stored; where ipadm's group
   membership is not readable (Solaris 11), a member keeps its group.
 * Clearview (Solaris 11, illumos): a group gets an IPMP interface when its
@@ -86,6 +88,17 @@ class _If:
     state_hw_failed: bool = False
     offline: bool = False
     dup: bool = False
+
+
+def _plumbed_modules(hw: Optional[model.Interface]) -> Optional[tuple[str, ...]]:
+    """The live modules a fresh plumb gives: ifconfig's (down to ``ip``),
+    then what autopush pushes, then the driver."""
+    if hw is None or hw.modules is None:
+        return None
+    if hw.configured_modules is None or "ip" not in hw.modules:
+        return hw.modules
+    head = hw.modules[: hw.modules.index("ip") + 1]
+    return head + hw.configured_modules + hw.modules[-1:]
 
 
 def view(i: model.Interface) -> tuple[object, ...]:
@@ -230,7 +243,7 @@ class Host:
                 raise Refused(f"{name} is not a datalink on this host")
             hw = self.hardware.get(name)
             mac = self.linkprop_mac.get(name, hw.mac if hw is not None else None)
-            x = _If(name, hw=hw, mac=mac, modules=hw.modules if hw is not None else None)
+            x = _If(name, hw=hw, mac=mac, modules=_plumbed_modules(hw))
             x.state_hw_failed = hw is not None and hw.state == "failed"
             self.runtime[name] = x
         if family in x.families:
