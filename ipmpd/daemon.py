@@ -39,7 +39,7 @@ from ipmpd.config import Config, ConfigError, parse_listen
 from ipmpd.exporter import IpmpdCollector
 from ipmpd.gather import gather, gather_modules, modlist_targets
 from ipmpd.model import Modules
-from ipmpd.sources import CaptureError, CaptureRunner, Runner, SubprocessRunner
+from ipmpd.sources import CaptureError, CaptureRunner, Runner, SubprocessRunner, module_sources
 from ipmpd.state import Latest
 
 SMF_EXIT_OK = 0
@@ -409,6 +409,11 @@ def main(args: argparse.Namespace) -> int:
         listen=f"{host}:{port}",
         metrics=f"{scheme}://{host}:{port}/metrics",
         pid=os.getpid(),
+    )
+    log.info(
+        "modules.sources",
+        modlist_interval_seconds=config.daemon.modlist_interval,
+        sources=module_sources(config.daemon.modlist_interval > 0, runner.live),
     )
     print(f"ipmpd: serving {scheme}://{host}:{port}/metrics and {scheme}://{host}:{port}/", file=sys.stderr)
     while not daemon.stopping.wait(0.2):

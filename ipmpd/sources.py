@@ -561,12 +561,55 @@ IPADM_STORE = Source(
     doc="ipadm's persistent IPMP membership (illumos)",
 )
 IPADM_STORE_PATH = IPADM_STORE.argv[1]
+SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 
 
 def modlist_argv(interface: str) -> tuple[str, ...]:
     if not LINK_NAME.match(interface):
         raise ValueError(f"{interface!r} is not a valid link name")
     return ("ifconfig", interface, "modlist")
+
+
+# What each source needs beyond the basic privilege set, from the illumos
+# sources (README "Privileges" cites them).  modlist is the only one that
+# needs more on Solaris 11 and illumos; it is off unless asked for.
+PRIVILEGES: dict[str, str] = {
+    "uname": "basic",
+    "ifconfig": "basic (Solaris 10: net_rawaccess to print ether lines)",
+    "ipmp-groups": "basic",
+    "ipmp-interfaces": "basic",
+    "ipmp-targets": "basic",
+    "links": "basic",
+    "macs": "basic",
+    "autopush-links": "basic",
+    "eeprom": "read access to /dev/openprom (0640 root:sys): group sys, or file_dac_read",
+    "ipadm-if": "basic",
+    "ipadm-addr": "basic",
+    "persistent": "basic (read /etc/hostname.*)",
+    "ipadm-store": "basic (read /etc/ipadm/ipadm.conf, 0644)",
+    "autopush-files": "basic (read /etc/iu.ap, 0644)",
+    "name-to-major": "basic (read /etc/name_to_major, 0644)",
+    "autopush": "basic (/dev/sad/user is 0666; refused outside the global zone)",
+    "modlist": "net_rawaccess and sys_ip_config; unlinks and relinks the interface's IP stream",
+}
+
+
+def module_sources(modlist_enabled: bool, live: bool) -> list[dict[str, Any]]:
+    """The module sources a run uses, with what each needs: logged at start."""
+    out: list[dict[str, Any]] = []
+    for src in (SOURCES_BY_NAME["autopush-links"], AUTOPUSH_KERNEL, AUTOPUSH_FILES, NAME_TO_MAJOR):
+        out.append(
+            {"source": src.name, "argv": " ".join(src.argv), "used": True, "privileges": PRIVILEGES[src.name]}
+        )
+    out.append(
+        {
+            "source": MODLIST.name,
+            "argv": " ".join(MODLIST.argv),
+            "used": modlist_enabled if live else "as recorded",
+            "privileges": PRIVILEGES[MODLIST.name],
+        }
+    )
+    return out
 
 
 def autopush_argv(major: int, minor: int) -> tuple[str, ...]:

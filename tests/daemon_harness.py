@@ -15,7 +15,15 @@ from helpers import fake_path, free_port, serve, write_hostname_files
 
 
 class Daemon:
-    def __init__(self, tmp: Path, host: Path, fakebin: Path, extra: str = "", args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        tmp: Path,
+        host: Path,
+        fakebin: Path,
+        extra: str = "",
+        args: tuple[str, ...] = (),
+        modlist_interval: Optional[str] = "1s",  # None: leave it at its default (off)
+    ):
         self.port = free_port()
         self.host = host
         root = tmp / "root"
@@ -25,8 +33,8 @@ class Daemon:
         self.base_config = (
             "[daemon]\n"
             'interval = "1s"\n'
-            'modlist_interval = "1s"\n'
-            'command_timeout = "2s"\n'
+            + (f'modlist_interval = "{modlist_interval}"\n' if modlist_interval is not None else "")
+            + 'command_timeout = "2s"\n'
             f'listen = "127.0.0.1:{self.port}"\n'
             f'path = "{fake_path(fakebin)}"\n'
             f'root = "{root}"\n' + extra

@@ -58,7 +58,12 @@ def copy_demo(dest: Path) -> Path:
 
 
 def edit_output(
-    capture: Path, argv: list[str], text: Optional[str], exit_status: int = 0, behaviour: Optional[str] = None
+    capture: Path,
+    argv: list[str],
+    text: Optional[str],
+    exit_status: int = 0,
+    behaviour: Optional[str] = None,
+    stderr: Optional[str] = None,
 ) -> None:
     """Set (or with text=None remove) one command's output in a capture directory."""
     manifest = capture / "capture.json"
@@ -68,6 +73,9 @@ def edit_output(
         name = "_".join(a.replace("/", "_") for a in argv)[:80] + ".edited.out"
         (capture / name).write_text(text or "")
         entry = {"argv": argv, "stdout": name, "exit": exit_status}
+        if stderr is not None:
+            (capture / (name[: -len(".out")] + ".err")).write_text(stderr)
+            entry["stderr"] = name[: -len(".out")] + ".err"
         if behaviour:
             entry["behaviour"] = behaviour
         commands.append(entry)

@@ -15,7 +15,7 @@ EXAMPLE = Path(__file__).parent.parent / "ipmpd" / "example.toml"
 
 def test_example_file_loads():
     cfg = load(str(EXAMPLE))
-    assert cfg.daemon.interval == 60 and cfg.daemon.modlist_interval == 3600
+    assert cfg.daemon.interval == 60 and cfg.daemon.modlist_interval == 0  # modlist is opt-in
     assert cfg.checks.stateful_modules == ("pfil",)
 
 

@@ -98,6 +98,8 @@ def test_methods_duration_and_identity():
     assert cred.get("user") == "ipmpd"
     privs = cred.get("privileges", "").split(",")
     assert "basic" in privs and "sys_net_config" not in privs and "all" not in privs
+    # least privilege by default: nothing that lets ipmpd disturb the host (ifconfig IF modlist)
+    assert "net_rawaccess" not in privs and "sys_ip_config" not in privs
     assert root.find("service/template/common_name") is not None
 
 

@@ -34,9 +34,13 @@ Fix:
     next plumb.  ``arp`` and ``ip`` cannot be removed.
 
 Fix safety:
-    The ``modremove``/``modinsert`` commands change the running stream only,
-    and a per-driver autopush entry changes every interface of the driver,
-    so the autopush side is by hand. Never inserts a stateful module.
+    The ``modremove``/``modinsert`` commands change the running stream only.
+    Where the member's configured modules are known and already give the
+    wanted stream at the next plumb, they are the whole fix and are proven
+    by replay (the finding clears, and stays cleared after a simulated
+    reboot that replumbs from the configured modules).  Otherwise the
+    autopush side is by hand: a per-driver entry changes every interface of
+    the driver.  Never inserts a stateful module.
 """
 
 from __future__ import annotations

@@ -18,9 +18,11 @@ Fix:
     hooks (Solaris 10 8/07 and later).
 
 Fix safety:
-    ``modremove`` changes the running stream only; the autopush
-    configuration is by hand, as for IPMP005 (a per-driver entry covers
-    every interface of the driver).
+    ``modremove`` changes the running stream only.  Where the configured
+    modules are known and hold no stateful module, that is the whole fix
+    (a replumb or reboot gives the same stream) and it is proven by replay;
+    otherwise the autopush configuration is by hand, as for IPMP005 (a
+    per-driver entry covers every interface of the driver).
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def check(ctx: Context) -> Outcome:
             keep = [x for x in m.configured_modules or () if x not in stateful]
             per_link = (m.configured_from or "").startswith("dladm")
             fix += configure_autopush(ctx.platform, m.name, m.driver, keep, per_link)
-        elif live:
+        elif live and m.configured_modules is None:
+            # Where the module is pushed at plumb time is unknown: say where to look.
             fix += (a.Manual(PERSIST_MODULES),)
         places = (("in its live stream", live), (f"at plumb time ({m.configured_from})", conf))
         where = " and ".join(w for w, on in places if on)
