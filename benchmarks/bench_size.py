@@ -21,7 +21,7 @@ from genhost import write
 from ipmpd.checks import evaluate
 from ipmpd.config import Config
 from ipmpd.gather import gather
-from ipmpd.parsers import dladm, hostname, ifconfig, ipadm, ipmpstat, modlist
+from ipmpd.parsers import autopush, dladm, hostname, ifconfig, ipadm, ipmpstat, modlist
 from ipmpd.sources import CaptureRunner
 
 
@@ -36,6 +36,7 @@ def parse_all(capture: Path) -> None:
         "dladm show-phys -m": dladm.parse_macs,
         "ipadm show-if": ipadm.parse_if,
         "ipadm show-addr": ipadm.parse_addr,
+        "dladm show-linkprop": autopush.parse_linkprop,
     }
     for c in data["commands"]:
         key = " ".join(c["argv"][:2])
@@ -46,7 +47,13 @@ def parse_all(capture: Path) -> None:
         elif key in parsers:
             parsers[key]((capture / c["stdout"]).read_text())
     for f in data["files"]:
-        hostname.parse(f["path"], (capture / f["content"]).read_text())
+        text = (capture / f["content"]).read_text()
+        if f["path"] == "/etc/iu.ap":
+            autopush.parse_apconf(f["path"], text)
+        elif f["path"] == "/etc/name_to_major":
+            autopush.parse_name_to_major(text)
+        else:
+            hostname.parse(f["path"], text)
 
 
 def run() -> str:

@@ -5,10 +5,15 @@ tests/fixtures/samples and FORMATS.md): `ifconfig -a` blocks like the
 NexentaStor/Solaris 10 samples (a TAB before body lines, the trailing space
 after `netmask ff000000` and `ether`), ipmpstat/dladm/ipadm in parsable
 form, `N module` modlist lines, and `/etc/hostname.IF` lines like the
-NexentaStor ones.  An illumos host with N physical interfaces in groups of
-2-4 (sizes cycle 2, 3, 4), one IPMP interface and one data address per
-group, a test address on every member, a logical data alias on every third
-member, and IPv6 link-local on every member, so both families are present.
+NexentaStor ones.  The configured modules are those of the demo host (see
+ipmpd/demo/PROVENANCE.md): an empty `autopush` link property per link,
+illumos's own `/etc/iu.ap` and `/etc/name_to_major`, and `autopush -g`
+answering "not configured" for the first e1000g instance.
+
+An illumos host with N physical interfaces in groups of 2-4 (sizes cycle
+2, 3, 4), one IPMP interface and one data address per group, a test address
+on every member, a logical data alias on every third member, and IPv6
+link-local on every member, so both families are present.
 
 With ``drift=True`` every group carries one planted finding whose fix ipmpd
 builds and renders, cycling through four kinds: a member's hostname file
@@ -24,6 +29,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+DEMO = Path(__file__).resolve().parent.parent / "ipmpd" / "demo"
 
 
 def _mac(n: int) -> str:
@@ -129,7 +136,12 @@ def host(n_interfaces: int, drift: bool = False) -> dict[str, str]:
         "ipadm-addr.out": "lo0/v4:static:ok:U----:U--:127.0.0.1/8\n",
         "modlist.out": "0 arp\n1 ip\n2 e1000g\n",
         "modlist-firewall.out": "0 arp\n1 ip\n2 firewall\n3 e1000g\n",
+        "linkprop.out": "".join(f"{m}:\n" for members in groups for m in members),
+        "empty.out": "",
+        "not-configured.err": (DEMO / "autopush_not_configured.err").read_text(),
     }
+    files["/etc/iu.ap"] = (DEMO / "etc_iu.ap").read_text()
+    files["/etc/name_to_major"] = (DEMO / "etc_name_to_major").read_text()
     commands = [
         (["uname", "-a"], "uname.out"),
         (["ifconfig", "-a"], "ifconfig.out"),
@@ -140,6 +152,7 @@ def host(n_interfaces: int, drift: bool = False) -> dict[str, str]:
         (["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"], "dladm-macs.out"),
         (["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"], "ipadm-if.out"),
         (["ipadm", "show-addr", "-p", "-o", "addrobj,type,state,current,persistent,addr"], "ipadm-addr.out"),
+        (["dladm", "show-linkprop", "-c", "-o", "link,value", "-p", "autopush"], "linkprop.out"),
     ]
     commands += [
         (["ifconfig", m, "modlist"], modlists.get(m, "modlist.out")) for members in groups for m in members
@@ -153,7 +166,15 @@ def host(n_interfaces: int, drift: bool = False) -> dict[str, str]:
         {
             "format": "ipmpd-capture/1",
             "taken_at": "2026-11-24T10:00:00Z",
-            "commands": [{"argv": a, "stdout": o} for a, o in commands],
+            "commands": [{"argv": a, "stdout": o} for a, o in commands]
+            + [
+                {
+                    "argv": ["autopush", "-g", "-M", "186", "-m", "1"],
+                    "stdout": "empty.out",
+                    "stderr": "not-configured.err",
+                    "exit": 1,
+                }
+            ],
             "files": file_entries,
         },
         indent=1,
@@ -175,10 +196,13 @@ def fakebin(capture: Path, directory: Path) -> Path:
     data = json.loads((capture / "capture.json").read_text())
     by_cmd: dict[str, list[tuple[str, str]]] = {}
     for c in data["commands"]:
-        by_cmd.setdefault(c["argv"][0], []).append((" ".join(c["argv"][1:]), str(capture / c["stdout"])))
+        answer = f'exec cat "{capture / c["stdout"]}"'
+        if c.get("exit"):
+            answer = f'cat "{capture / c["stderr"]}" >&2; exit {c["exit"]}'
+        by_cmd.setdefault(c["argv"][0], []).append((" ".join(c["argv"][1:]), answer))
     for cmd, cases in by_cmd.items():
         lines = ["#!/bin/sh", 'case "$*" in']
-        lines += [f'"{args}") exec cat "{path}" ;;' for args, path in cases]
+        lines += [f'"{args}") {answer} ;;' for args, answer in cases]
         lines += [f'*) echo "{cmd}: not faked: $*" >&2; exit 127 ;;', "esac"]
         script = directory / cmd
         script.write_text("\n".join(lines) + "\n")

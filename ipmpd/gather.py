@@ -217,32 +217,49 @@ def configured_modules(
     statuses.append(st)
     majors, st = _read_majors(runner)
     statuses.append(st)
-    asked: dict[tuple[int, int], tuple[Optional[tuple[str, ...]], Optional[str]]] = {}
-    for name, (driver, instance) in sorted(per_driver.items()):
-        minor = instance + 1
-        if majors is not None and driver in majors:
-            key = (majors[driver], minor)
-            if key not in asked:
-                mods, st = _kernel_autopush(runner, key[0], minor, timeout)
-                statuses.append(st)
-                asked[key] = (mods, st.error)
-            mods, error = asked[key]
-            if mods is not None:
-                out[name] = (tuple(reversed(mods)), f"autopush -g (driver {driver}, minor {minor})")
-                continue
-            kernel_why = f"autopush -g failed: {error}"
-        elif majors is not None:
-            kernel_why = f"{driver} is not in /etc/name_to_major"
-        else:
-            kernel_why = "/etc/name_to_major could not be read"
+
+    def from_files(driver: str, minor: int, why: str) -> Configured:
         if files is None:
-            out[name] = (None, f"{kernel_why}; the autopush files could not be read")
-            continue
+            return None, f"{why}; the autopush files could not be read"
         hit = next(((p, e) for p, e in files if e.driver == driver and e.covers(minor)), None)
         if hit is None:
-            out[name] = ((), f"no entry for {driver} in the autopush files ({kernel_why})")
-        else:
-            out[name] = (tuple(reversed(hit[1].modules)), f"{hit[0]} line {hit[1].lineno} ({kernel_why})")
+            return (), f"no entry for {driver} in the autopush files ({why})"
+        return tuple(reversed(hit[1].modules)), f"{hit[0]} line {hit[1].lineno} ({why})"
+
+    by_driver: dict[str, list[tuple[int, str]]] = {}
+    for name, (driver, instance) in per_driver.items():
+        by_driver.setdefault(driver, []).append((instance + 1, name))
+    for driver, members in sorted(by_driver.items()):
+        members.sort()
+        if majors is None or driver not in majors:
+            why = (
+                "/etc/name_to_major could not be read"
+                if majors is None
+                else f"{driver} is not in /etc/name_to_major"
+            )
+            out.update((name, from_files(driver, minor, why)) for minor, name in members)
+            continue
+        # Boot loads the kernel's list from the files: ask the kernel at the first
+        # member's minor; where it agrees with the files, the files answer for the
+        # driver's other members (one process per driver); where it does not (an
+        # autopush -f or -r since boot), the kernel is asked for every member.
+        agreed = False
+        for i, (minor, name) in enumerate(members):
+            if agreed:
+                out[name] = from_files(driver, minor, f"autopush -g agrees at minor {members[0][0]}")
+                continue
+            mods, st = _kernel_autopush(runner, majors[driver], minor, timeout)
+            statuses.append(st)
+            if mods is None:
+                why = f"autopush -g failed: {st.error}"
+                if i == 0:  # refused (a non-global zone) or absent: the files for them all
+                    out.update((n, from_files(driver, m, why)) for m, n in members)
+                    break
+                out[name] = from_files(driver, minor, why)
+                continue
+            out[name] = (tuple(reversed(mods)), f"autopush -g (driver {driver}, minor {minor})")
+            if i == 0:
+                agreed = from_files(driver, minor, "")[0] == out[name][0]
     return out, statuses
 
 

@@ -206,6 +206,31 @@ def test_per_link_value_replaces_the_driver_list_and_the_kernel_comes_before_the
     assert ("autopush", "-g", "-M", "186", "-m", "2") not in runner.calls  # net1's own value wins
 
 
+def test_one_autopush_per_driver_unless_the_kernel_disagrees_with_the_files():
+    names = ["e1000g0", "e1000g1", "e1000g2"]
+    devices = {n: n for n in names}
+    links = parse_linkprop("".join(f"{n}:\n" for n in names))
+    files = {"/etc/iu.ap": (DEMO / "etc_iu.ap").read_text(), "/etc/name_to_major": "e1000g 186\n"}
+    agree = Answers({("autopush", "-g", "-M", "186", "-m", "1"): ("", NOT_CONFIGURED, 1)}, files)
+    out, _ = configured_modules(agree, "illumos", names, links, devices)
+    assert [c for c in agree.calls if c[0] == "autopush"] == [("autopush", "-g", "-M", "186", "-m", "1")]
+    assert out["e1000g2"] == ((), "no entry for e1000g in the autopush files (autopush -g agrees at minor 1)")
+    # someone ran autopush -f with another list since boot: the kernel answers for each member
+    kernel = "     Major      Minor  Lastminor\tModules\n       186          1      -    \tipqos\n"
+    disagree = Answers(
+        {
+            ("autopush", "-g", "-M", "186", "-m", "1"): (kernel, "", 0),
+            ("autopush", "-g", "-M", "186", "-m", "2"): ("", NOT_CONFIGURED, 1),
+            ("autopush", "-g", "-M", "186", "-m", "3"): ("", NOT_CONFIGURED, 1),
+        },
+        files,
+    )
+    out, _ = configured_modules(disagree, "illumos", names, links, devices)
+    assert len([c for c in disagree.calls if c[0] == "autopush"]) == 3
+    assert out["e1000g0"] == (("ipqos",), "autopush -g (driver e1000g, minor 1)")
+    assert out["e1000g1"] == ((), "autopush -g (driver e1000g, minor 2)")
+
+
 def test_outside_the_global_zone_the_files_are_read():
     refused = ("", "autopush can only be run from the global zone.\n", 1)
     runner = Answers(
@@ -386,9 +411,6 @@ def test_a_replay_uses_its_recorded_modlists_whatever_the_setting(tmp_path):
 def test_live_modules_that_differ_from_the_configured_ones_are_module_drift(tmp_path, demo_copy, fakebin):
     # someone ran "ifconfig e1000g1 modinsert firewall@2" by hand: its autopush says nothing
     replace_in_output(demo_copy, AUTOPUSH, "e1000g1:firewall", "e1000g1:")
-    # so the kernel's per-driver list is asked for e1000g1 too (minor = instance + 1)
-    kernel = ["autopush", "-g", "-M", "186", "-m", "2"]
-    edit_output(demo_copy, kernel, "", exit_status=1, stderr=NOT_CONFIGURED)
     serve(fakebin, demo_copy)
     root = tmp_path / "root"
     write_hostname_files(demo_copy, root)
@@ -401,7 +423,8 @@ def test_live_modules_that_differ_from_the_configured_ones_are_module_drift(tmp_
     assert drift["severity"] == "warning" and drift["interfaces"] == ["e1000g1"]
     assert drift["message"] == (
         "e1000g1 runs with STREAMS modules firewall under ip, but is configured to get (none) at plumb "
-        "time (autopush -g (driver e1000g, minor 2)): the next replumb or reboot changes its stream."
+        "time (no entry for e1000g in the autopush files (autopush -g agrees at minor 1)): the next "
+        "replumb or reboot changes its stream."
     )
     assert drift["remedy"]["verification"] == "by hand"
     assert "ifconfig e1000g1 modremove firewall@2" in drift["remediation"][0]
