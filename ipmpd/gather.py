@@ -74,7 +74,9 @@ def gather_modules(
     """
     found: list[tuple[str, Optional[tuple[str, ...]]]] = []
     statuses: list[model.SourceStatus] = []
-    stuck: Optional[str] = None
+    # One left running by an earlier run holds the rest back as well.
+    running = runner.still_running()
+    stuck: Optional[str] = running[0][1] if running else None
     for name in sorted(set(interfaces)):
         if ":" in name or not LINK_NAME.match(name):
             statuses.append(model.SourceStatus("modlist", None, False, f"{name!r} is not a link name", 0.0))

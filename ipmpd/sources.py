@@ -60,6 +60,10 @@ class Runner(Protocol):
         """Whether ``argv`` can be answered: a replay holds only what was recorded."""
         ...
 
+    def still_running(self) -> list[tuple[str, ...]]:
+        """Commands run with ``kill=False`` that outlived their timeout and still run."""
+        ...
+
     def read_file(self, path: str) -> str:
         """The file's text; raises OSError (FileNotFoundError when absent)."""
         ...
@@ -321,6 +325,9 @@ class CaptureRunner:
     def holds(self, argv: Sequence[str]) -> bool:
         return tuple(argv) in self.commands
 
+    def still_running(self) -> list[tuple[str, ...]]:
+        return []
+
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
         args = tuple(argv)
         held = self.commands.get(args)
@@ -357,6 +364,9 @@ class RecordingRunner:
 
     def holds(self, argv: Sequence[str]) -> bool:
         return self.inner.holds(argv)
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        return self.inner.still_running()
 
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
         result = self.inner.run(argv, timeout, kill)

@@ -175,6 +175,9 @@ class _HupOnce:
 
     live = True
 
+    def still_running(self):
+        return []
+
     def run(self, argv, timeout=10.0, kill=True):
         from ipmpd.sources import CommandResult
 

@@ -118,7 +118,13 @@ def test_a_slow_modlist_is_never_killed_and_holds_back_the_rest(tmp_path, demo_c
     assert ["ifconfig", "e1000g2", "modlist"] not in calls
     r = {(x.group, x.code): x for x in daemon.latest.results}[("10g-failover", "IPMP014")]
     assert r.status == "unknown" and "e1000g1" in (r.reason or "")
-    # Stopping the daemon's commands leaves it running; it finishes on its own.
+    # The next modlist run starts none while it still runs...
+    daemon.modlist()
+    errors = {s.argv[1]: s.error for s in daemon.latest.snapshot.runs("modlist") if s.argv}
+    assert set(errors.values()) == {"not run: the modlist of e1000g1 was still running"}
+    calls = [json.loads(line) for line in (demo_copy / "calls.log").read_text().splitlines()]
+    assert calls.count(["ifconfig", "e1000g1", "modlist"]) == 1
+    # ...and stopping the daemon's commands leaves it running; it finishes on its own.
     assert isinstance(daemon.runner, SubprocessRunner)
     assert daemon.runner.still_running() == [("ifconfig", "e1000g1", "modlist")]
     daemon.runner.kill_all()

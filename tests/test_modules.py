@@ -167,6 +167,9 @@ class Answers:
     def holds(self, argv):
         return tuple(argv) in self.commands
 
+    def still_running(self):
+        return []
+
     def run(self, argv, timeout=10.0, kill=True):
         from ipmpd.sources import CommandResult
 
