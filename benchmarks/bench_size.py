@@ -47,6 +47,8 @@ def parse_all(capture: Path) -> None:
         elif key in parsers:
             parsers[key]((capture / c["stdout"]).read_text())
     for f in data["files"]:
+        if f.get("absent"):
+            continue
         text = (capture / f["content"]).read_text()
         if f["path"] == "/etc/iu.ap":
             autopush.parse_apconf(f["path"], text)

@@ -32,7 +32,8 @@ def lay_out_files(capture: Path, root: Path) -> None:
     data = json.loads((capture / "capture.json").read_text())
     (root / "etc").mkdir(parents=True, exist_ok=True)
     for f in data["files"]:
-        (root / f["path"].lstrip("/")).write_text((capture / f["content"]).read_text())
+        if not f.get("absent"):
+            (root / f["path"].lstrip("/")).write_text((capture / f["content"]).read_text())
 
 
 def run() -> str:

@@ -8,7 +8,7 @@ form, `N module` modlist lines, and `/etc/hostname.IF` lines like the
 NexentaStor ones.  The configured modules are those of the demo host (see
 ipmpd/demo/PROVENANCE.md): an empty `autopush` link property per link,
 illumos's own `/etc/iu.ap` and `/etc/name_to_major`, and `autopush -g`
-answering "not configured" for the first e1000g instance.
+answering "not configured" for every member; no `/etc/ipadm/ipadm.conf`.
 
 An illumos host with N physical interfaces in groups of 2-4 (sizes cycle
 2, 3, 4), one IPMP interface and one data address per group, a test address
@@ -169,13 +169,15 @@ def host(n_interfaces: int, drift: bool = False) -> dict[str, str]:
             "commands": [{"argv": a, "stdout": o} for a, o in commands]
             + [
                 {
-                    "argv": ["autopush", "-g", "-M", "186", "-m", "1"],
+                    "argv": ["autopush", "-g", "-M", "186", "-m", str(int(m[len("e1000g") :]) + 1)],
                     "stdout": "empty.out",
                     "stderr": "not-configured.err",
                     "exit": 1,
                 }
+                for members in groups
+                for m in members
             ],
-            "files": file_entries,
+            "files": file_entries + [{"path": "/etc/ipadm/ipadm.conf", "absent": True}],
         },
         indent=1,
     )

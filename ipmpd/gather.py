@@ -91,7 +91,7 @@ def gather_modules(
             found.append((name, None))
             continue
         mods, status = run_source(runner, "modlist", argv, modlist_parser.parse, timeout, kill=False)
-        if not status.ok and status.error and status.error.startswith("still running"):
+        if argv in runner.still_running():
             stuck = name
         found.append((name, mods))
         statuses.append(status)
@@ -142,6 +142,12 @@ def _read_apconf(runner: Runner, platform: str) -> tuple[Optional[ApFiles], mode
     return tuple(entries), status
 
 
+def _unaskable(error: Optional[str]) -> bool:
+    """autopush -g cannot answer on this host at all: not installed, or refused
+    outside the global zone (autopush.c)."""
+    return bool(error) and ("command not found" in str(error) or "global zone" in str(error))
+
+
 def _read_majors(runner: Runner) -> tuple[Optional[dict[str, int]], model.SourceStatus]:
     start = time.monotonic()
     path = NAME_TO_MAJOR.argv[1]
@@ -157,19 +163,24 @@ def _read_majors(runner: Runner) -> tuple[Optional[dict[str, int]], model.Source
 
 def _kernel_autopush(
     runner: Runner, major: int, minor: int, timeout: float
-) -> tuple[Optional[tuple[str, ...]], model.SourceStatus]:
-    """``autopush -g``: the modules (push order), () when none is configured."""
+) -> tuple[Optional[autopush.ApEntry], model.SourceStatus]:
+    """``autopush -g``: the kernel's entry covering ``minor``, an empty entry
+    for that one minor when none is configured, None when it did not answer."""
     argv = autopush_argv(major, minor)
     result = runner.run(argv, timeout)
+    if result.signal in _RETRY_SIGNALS:
+        result = runner.run(argv, timeout)
     if result.exit_status == 1 and autopush.NOT_CONFIGURED in result.stderr:
-        return (), model.SourceStatus("autopush", argv, True, None, result.duration)
+        return autopush.ApEntry(str(major), minor, 0, ()), model.SourceStatus(
+            "autopush", argv, True, None, result.duration
+        )
     if not result.ok:
         return None, model.SourceStatus("autopush", argv, False, result.error, result.duration)
     try:
         entry = autopush.parse_autopush_g(result.stdout)
     except ParseError as e:
         return None, model.SourceStatus("autopush", argv, False, str(e), result.duration)
-    return entry.modules, model.SourceStatus("autopush", argv, True, None, result.duration)
+    return entry, model.SourceStatus("autopush", argv, True, None, result.duration)
 
 
 Configured = tuple[Optional[tuple[str, ...]], str]  # (modules in modlist order, where from / why unknown)
@@ -215,14 +226,14 @@ def configured_modules(
         per_driver[name] = di
     if not per_driver:
         return out, statuses
-    files, st = _read_apconf(runner, platform)
-    statuses.append(st)
+    files, files_status = _read_apconf(runner, platform)
+    statuses.append(files_status)
     majors, st = _read_majors(runner)
     statuses.append(st)
 
     def from_files(driver: str, minor: int, why: str) -> Configured:
         if files is None:
-            return None, f"{why}; the autopush files could not be read"
+            return None, f"{why}; the autopush files could not be read ({files_status.error})"
         hit = next(((p, e) for p, e in files if e.driver == driver and e.covers(minor)), None)
         if hit is None:
             return (), f"no entry for {driver} in the autopush files ({why})"
@@ -241,27 +252,26 @@ def configured_modules(
             )
             out.update((name, from_files(driver, minor, why)) for minor, name in members)
             continue
-        # Boot loads the kernel's list from the files: ask the kernel at the first
-        # member's minor; where it agrees with the files, the files answer for the
-        # driver's other members (one process per driver); where it does not (an
-        # autopush -f or -r since boot), the kernel is asked for every member.
-        agreed = False
-        for i, (minor, name) in enumerate(members):
-            if agreed:
-                out[name] = from_files(driver, minor, f"autopush -g agrees at minor {members[0][0]}")
-                continue
-            mods, st = _kernel_autopush(runner, majors[driver], minor, timeout)
-            statuses.append(st)
-            if mods is None:
-                why = f"autopush -g failed: {st.error}"
-                if i == 0:  # refused (a non-global zone) or absent: the files for them all
-                    out.update((n, from_files(driver, m, why)) for m, n in members)
-                    break
-                out[name] = from_files(driver, minor, why)
-                continue
-            out[name] = (tuple(reversed(mods)), f"autopush -g (driver {driver}, minor {minor})")
-            if i == 0:
-                agreed = from_files(driver, minor, "")[0] == out[name][0]
+        # The kernel is asked at each member's minor, except where an entry it
+        # already gave covers that minor too (an entry for every minor: one
+        # process for the driver).  "Not configured" at one minor says nothing
+        # of another.  Where it cannot be asked (outside the global zone, or no
+        # autopush command), the files boot loads it from are read instead.
+        seen: list[autopush.ApEntry] = []
+        for minor, name in members:
+            entry = next((e for e in seen if e.modules and e.covers(minor)), None)
+            if entry is None:
+                entry, st = _kernel_autopush(runner, majors[driver], minor, timeout)
+                statuses.append(st)
+                if entry is None:
+                    why = f"autopush -g failed: {st.error}"
+                    if _unaskable(st.error):
+                        out.update((n, from_files(driver, m, why)) for m, n in members if n not in out)
+                        break
+                    out[name] = from_files(driver, minor, why)
+                    continue
+                seen.append(entry)
+            out[name] = (tuple(reversed(entry.modules)), f"autopush -g (driver {driver}, minor {minor})")
     return out, statuses
 
 

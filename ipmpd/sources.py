@@ -24,6 +24,7 @@ DEFAULT_PATH = "/usr/sbin:/usr/bin"
 DEFAULT_TIMEOUT = 10.0
 OUTPUT_CAP = 16 * 1024 * 1024
 CAPTURE_FORMAT = "ipmpd-capture/1"
+SHIELDED = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 
 # Solaris link names: letters, digits, underscores and dots, starting with a
 # letter and ending with a digit (dladm(8) "link names"), at most 31 chars
@@ -40,6 +41,7 @@ class CommandResult:
     duration: float
     error: Optional[str] = None  # why it did not succeed, in words
     signal: Optional[int] = None  # the signal that killed it, if one did
+    left_running: bool = False  # run with kill=False, still running at the timeout
 
     @property
     def ok(self) -> bool:
@@ -107,6 +109,11 @@ class SubprocessRunner:
         with self._lock:
             if self._closed:
                 return CommandResult(args, "", "", None, 0.0, "shutting down")
+            # A command that must not be killed is started with the stop and hangup
+            # signals blocked (a blocked mask survives fork and exec): SMF's stop
+            # (":kill") and refresh (":kill -HUP") signal every process in the
+            # service's contract, this one included.  SIGKILL cannot be blocked.
+            mask = None if kill else signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
             try:
                 proc = subprocess.Popen(
                     args,
@@ -123,13 +130,16 @@ class SubprocessRunner:
                 return CommandResult(args, "", "", 126, time.monotonic() - start, "permission denied")
             except OSError as e:
                 return CommandResult(args, "", "", 126, time.monotonic() - start, str(e))
+            finally:
+                if mask is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             self._running.add(proc)
             if not kill:
                 self._unkillable[proc] = args
         left_running = False
         try:
             result = self._collect(proc, args, timeout, start, kill)
-            left_running = result.exit_status is None and result.signal is None
+            left_running = result.left_running
             return result
         finally:
             with self._lock:
@@ -193,6 +203,7 @@ class SubprocessRunner:
                     None,
                     time.monotonic() - start,
                     f"still running after {timeout:g}s; left to finish, not killed",
+                    left_running=True,
                 )
             timed_out = True
             self._kill(proc)
@@ -214,13 +225,9 @@ class SubprocessRunner:
                 signal.SIGKILL,
             )
         if over.is_set():
+            what = "command stopped" if kill else "the rest was dropped"
             return CommandResult(
-                args,
-                stdout,
-                stderr,
-                rc,
-                duration,
-                f"output exceeded {self.cap} bytes; command stopped",
+                args, stdout, stderr, rc, duration, f"output exceeded {self.cap} bytes; {what}"
             )
         if rc is not None and rc < 0:
             try:
@@ -263,11 +270,17 @@ class CaptureError(Exception):
     """A capture directory is missing, malformed or names files it does not hold."""
 
 
+class NotRecorded(OSError):
+    """A file the capture says nothing about: unknown, never "absent"."""
+
+
 class CaptureRunner:
     """Replays a capture directory (format ``ipmpd-capture/1``).
 
     An argv the capture does not hold answers as "command not found" (exit
-    127); a file it does not hold does not exist.
+    127).  A file recorded as absent does not exist; a file the capture does
+    not mention at all raises :class:`NotRecorded`, so whatever depends on it
+    is unknown (a capture taken before ipmpd read that file says nothing of it).
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
@@ -301,10 +314,14 @@ class CaptureRunner:
             stdout = self._read(c.get("stdout"), f"{where}.stdout", required=False)
             stderr = self._read(c.get("stderr"), f"{where}.stderr", required=False)
             self.commands[tuple(argv)] = (stdout, stderr, exit_status)
+        self.absent: set[str] = set()
         for i, f in enumerate(files):
             where = f"{manifest}: files[{i}]"
             if not isinstance(f, dict) or not isinstance(f.get("path"), str):
                 raise CaptureError(f"{where}.path: must be a string")
+            if f.get("absent") is True:
+                self.absent.add(f["path"])
+                continue
             self.files[f["path"]] = self._read(f.get("content"), f"{where}.content", True)
 
     def _read(self, name: Any, where: str, required: bool) -> str:
@@ -339,9 +356,11 @@ class CaptureRunner:
         return CommandResult(args, stdout, stderr, 0, 0.0)
 
     def read_file(self, path: str) -> str:
-        if path not in self.files:
+        if path in self.files:
+            return self.files[path]
+        if path in self.absent:
             raise FileNotFoundError(2, "No such file or directory", path)
-        return self.files[path]
+        raise NotRecorded("not recorded in the capture")
 
     def list_dir(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"
@@ -361,6 +380,7 @@ class RecordingRunner:
         self.live = inner.live
         self.results: list[CommandResult] = []
         self.files: dict[str, str] = {}
+        self.absent: set[str] = set()
 
     def holds(self, argv: Sequence[str]) -> bool:
         return self.inner.holds(argv)
@@ -374,7 +394,11 @@ class RecordingRunner:
         return result
 
     def read_file(self, path: str) -> str:
-        text = self.inner.read_file(path)
+        try:
+            text = self.inner.read_file(path)
+        except FileNotFoundError:
+            self.absent.add(path)
+            raise
         self.files[path] = text
         return text
 
@@ -406,11 +430,12 @@ class RecordingRunner:
                 (out / f"{stem}.err").write_text(r.stderr, encoding="utf-8")
             entry["exit"] = r.exit_status if r.exit_status is not None else 124
             commands.append(entry)
-        files = []
+        files: list[dict[str, Any]] = []
         for path, text in sorted(self.files.items()):
             stem = unique(_safe_name(path.strip("/").split("/")))
             (out / stem).write_text(text, encoding="utf-8")
             files.append({"path": path, "content": stem})
+        files += [{"path": path, "absent": True} for path in sorted(self.absent - set(self.files))]
         manifest = {
             "format": CAPTURE_FORMAT,
             "taken_at": taken_at,

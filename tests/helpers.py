@@ -84,10 +84,13 @@ def edit_output(
 
 
 def edit_file(capture: Path, path: str, text: Optional[str]) -> None:
+    """Set a file's text in a capture directory; text=None records it as absent on the host."""
     manifest = capture / "capture.json"
     data = json.loads(manifest.read_text())
     files = [f for f in data["files"] if f["path"] != path]
-    if text is not None:
+    if text is None:
+        files.append({"path": path, "absent": True})
+    else:
         name = path.strip("/").replace("/", "_") + ".edited"
         (capture / name).write_text(text)
         files.append({"path": path, "content": name})
@@ -130,6 +133,8 @@ def write_hostname_files(capture: Path, root: Path) -> None:
     """Lay the capture's files out under ``root`` so SubprocessRunner(root=...) reads them."""
     data = json.loads((capture / "capture.json").read_text())
     for f in data["files"]:
+        if f.get("absent"):
+            continue  # not on the host
         target = root / f["path"].lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text((capture / f["content"]).read_text())

@@ -209,29 +209,31 @@ def test_per_link_value_replaces_the_driver_list_and_the_kernel_comes_before_the
     assert ("autopush", "-g", "-M", "186", "-m", "2") not in runner.calls  # net1's own value wins
 
 
-def test_one_autopush_per_driver_unless_the_kernel_disagrees_with_the_files():
+def test_the_kernel_is_asked_per_member_unless_one_entry_covers_every_minor():
     names = ["e1000g0", "e1000g1", "e1000g2"]
     devices = {n: n for n in names}
     links = parse_linkprop("".join(f"{n}:\n" for n in names))
     files = {"/etc/iu.ap": (DEMO / "etc_iu.ap").read_text(), "/etc/name_to_major": "e1000g 186\n"}
-    agree = Answers({("autopush", "-g", "-M", "186", "-m", "1"): ("", NOT_CONFIGURED, 1)}, files)
-    out, _ = configured_modules(agree, "illumos", names, links, devices)
-    assert [c for c in agree.calls if c[0] == "autopush"] == [("autopush", "-g", "-M", "186", "-m", "1")]
-    assert out["e1000g2"] == ((), "no entry for e1000g in the autopush files (autopush -g agrees at minor 1)")
-    # someone ran autopush -f with another list since boot: the kernel answers for each member
-    kernel = "     Major      Minor  Lastminor\tModules\n       186          1      -    \tipqos\n"
-    disagree = Answers(
+    kernel = "     Major      Minor  Lastminor\tModules\n       186       ALL       -    \tipqos\n"
+    every = Answers({("autopush", "-g", "-M", "186", "-m", "1"): (kernel, "", 0)}, files)
+    out, _ = configured_modules(every, "illumos", names, links, devices)
+    assert [c for c in every.calls if c[0] == "autopush"] == [("autopush", "-g", "-M", "186", "-m", "1")]
+    assert out["e1000g2"] == (("ipqos",), "autopush -g (driver e1000g, minor 3)")
+    # "not configured" at minor 1 says nothing of minor 2, where autopush -f put pfil
+    one = "     Major      Minor  Lastminor\tModules\n       186          2      -    \tpfil\n"
+    per_minor = Answers(
         {
-            ("autopush", "-g", "-M", "186", "-m", "1"): (kernel, "", 0),
-            ("autopush", "-g", "-M", "186", "-m", "2"): ("", NOT_CONFIGURED, 1),
+            ("autopush", "-g", "-M", "186", "-m", "1"): ("", NOT_CONFIGURED, 1),
+            ("autopush", "-g", "-M", "186", "-m", "2"): (one, "", 0),
             ("autopush", "-g", "-M", "186", "-m", "3"): ("", NOT_CONFIGURED, 1),
         },
         files,
     )
-    out, _ = configured_modules(disagree, "illumos", names, links, devices)
-    assert len([c for c in disagree.calls if c[0] == "autopush"]) == 3
-    assert out["e1000g0"] == (("ipqos",), "autopush -g (driver e1000g, minor 1)")
-    assert out["e1000g1"] == ((), "autopush -g (driver e1000g, minor 2)")
+    out, _ = configured_modules(per_minor, "illumos", names, links, devices)
+    assert len([c for c in per_minor.calls if c[0] == "autopush"]) == 3
+    assert out["e1000g0"] == ((), "autopush -g (driver e1000g, minor 1)")
+    assert out["e1000g1"] == (("pfil",), "autopush -g (driver e1000g, minor 2)")
+    assert out["e1000g2"] == ((), "autopush -g (driver e1000g, minor 3)")
 
 
 def test_outside_the_global_zone_the_files_are_read():
@@ -335,9 +337,10 @@ def test_solaris10_capture_differing_only_in_autopush(tmp_path):
     assert p.returncode == 1 and "WARNING IPMP006 stateful-module: hme0 carries" in p.stdout
     # a module that is not stateful is a module-order finding
     data = json.loads((host / "capture.json").read_text())
-    content = {f["path"]: host / f["content"] for f in data["files"]}
+    content = {f["path"]: host / f["content"] for f in data["files"] if not f.get("absent")}
     content["/etc/iu.ap"].write_text(content["/etc/iu.ap"].read_text() + "\tbge\t-1\t0\tipqos\n")
     data["files"] = [f for f in data["files"] if f["path"] != "/etc/ipf/pfil.ap"]
+    data["files"].append({"path": "/etc/ipf/pfil.ap", "absent": True})  # IP Filter 8/07 and later
     (host / "capture.json").write_text(json.dumps(data))
     (host / "ifconfig.out").write_text((host / "ifconfig.out").read_text().replace("hme0:", "bge0:"))
     _, rs = results(host)
@@ -414,6 +417,9 @@ def test_a_replay_uses_its_recorded_modlists_whatever_the_setting(tmp_path):
 def test_live_modules_that_differ_from_the_configured_ones_are_module_drift(tmp_path, demo_copy, fakebin):
     # someone ran "ifconfig e1000g1 modinsert firewall@2" by hand: its autopush says nothing
     replace_in_output(demo_copy, AUTOPUSH, "e1000g1:firewall", "e1000g1:")
+    # so the kernel's per-driver list is asked for e1000g1 too (minor = instance + 1)
+    kernel = ["autopush", "-g", "-M", "186", "-m", "2"]
+    edit_output(demo_copy, kernel, "", exit_status=1, stderr=NOT_CONFIGURED)
     serve(fakebin, demo_copy)
     root = tmp_path / "root"
     write_hostname_files(demo_copy, root)
@@ -426,8 +432,7 @@ def test_live_modules_that_differ_from_the_configured_ones_are_module_drift(tmp_
     assert drift["severity"] == "warning" and drift["interfaces"] == ["e1000g1"]
     assert drift["message"] == (
         "e1000g1 runs with STREAMS modules firewall under ip, but is configured to get (none) at plumb "
-        "time (no entry for e1000g in the autopush files (autopush -g agrees at minor 1)): the next "
-        "replumb or reboot changes its stream."
+        "time (autopush -g (driver e1000g, minor 2)): the next replumb or reboot changes its stream."
     )
     assert drift["remedy"]["verification"] == "by hand"
     assert "ifconfig e1000g1 modremove firewall@2" in drift["remediation"][0]
@@ -480,7 +485,8 @@ def test_the_rbac_scripts_run_modlist_and_nothing_else(tmp_path):
     assert run(shim, "e1000g0", "modlist") == 0
     assert calls.read_text().splitlines() == ["-a", "pfexec", "e1000g0 modlist"]
     calls.unlink()
-    for bad in (("e1000g0 plumb",), ("-a",), ("e1000g0;reboot",), ("net0", "unplumb"), ("ipmp",)):
+    bad_names = (("e1000g0 plumb",), ("-a",), ("e1000g0;reboot",), ("net0", "unplumb"), ("ipmp",), ("",))
+    for bad in bad_names + (("e" * 31 + "0",),):
         assert run(modlist, *bad) == 2, bad
     assert not calls.exists()
 
@@ -496,3 +502,33 @@ def test_manifest_keeps_modlist_privileges_out_and_says_how_to_add_them():
 
 def test_modlist_is_off_by_default():
     assert Config().daemon.modlist_interval == 0
+
+
+def test_the_reason_names_the_view_that_was_judged(demo_copy):
+    edit_output(demo_copy, ["ifconfig", "e1000g0", "modlist"], None)  # one member's live list not recorded
+    _, rs = results(demo_copy)
+    r = rs[("10g-failover", "IPMP005")]
+    assert r.status == "finding" and r.reason == (
+        "1 finding(s); judged on the configured modules (autopush): some members' live module lists are unknown"
+    )
+    assert rs[("itops0", "IPMP005")].reason == "live module lists 0s old"
+
+
+def test_a_reference_ending_with_a_driver_is_never_pushed_as_a_module(demo_copy):
+    from ipmpd.config import GroupConfig
+
+    drop_modlists(demo_copy)
+    replace_in_output(demo_copy, AUTOPUSH, "e1000g0:", "e1000g0:ipqos")  # both members set per link
+    cfg = Config(
+        groups=(GroupConfig("10g-failover", ("e1000g0", "e1000g1"), modules=("arp", "ip", "e1000g")),)
+    )
+    _, rs = results(demo_copy, config=cfg)
+    # the driver is known (dladm show-phys): e1000g is stripped, and both members push a module
+    r = rs[("10g-failover", "IPMP005")]
+    assert {f.interfaces for f in r.findings} == {("e1000g0",), ("e1000g1",)}
+    assert not any("autopush=e1000g" in line for f in r.findings for line in f.remediation)
+    # without show-phys the drivers are unknown: "e1000g" may be one, so no verdict
+    edit_output(demo_copy, ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"], None)
+    _, rs = results(demo_copy, config=cfg)
+    r = rs[("10g-failover", "IPMP005")]
+    assert r.status == "unknown" and "may be the driver of e1000g0, e1000g1" in r.reason

@@ -6,9 +6,10 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from helpers import edit_output, fake_path, serve
 
-from ipmpd.sources import CaptureRunner, SubprocessRunner
+from ipmpd.sources import CaptureRunner, NotRecorded, SubprocessRunner
 
 
 def _host(demo_copy: Path, behaviour: str) -> Path:
@@ -92,9 +93,11 @@ def test_capture_runner_unknown_argv_and_file(demo_copy):
     runner = CaptureRunner(demo_copy)
     assert runner.run(["ifconfig", "-a4"]).error == "command not found"
     assert runner.list_dir("/etc")[0] == "hostname.e1000g0"
-    try:
+    # a file the capture records as absent does not exist on the host...
+    with pytest.raises(FileNotFoundError):
+        runner.read_file("/etc/ipadm/ipadm.conf")
+    assert "ipadm.conf" not in " ".join(runner.list_dir("/etc/ipadm"))
+    # ...and one it says nothing of is unknown, never absent
+    with pytest.raises(NotRecorded) as e:
         runner.read_file("/etc/hostname.bge0")
-    except FileNotFoundError:
-        pass
-    else:
-        raise AssertionError("a file the capture does not hold must not exist")
+    assert not isinstance(e.value, FileNotFoundError) and str(e.value) == "not recorded in the capture"

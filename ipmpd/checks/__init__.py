@@ -156,12 +156,17 @@ def run_check(check: Check, ctx: Context, config: Config) -> Result:
 
 
 def module_note(ctx: Context) -> Optional[str]:
-    """What the module checks saw: the live stream's age, or that it was not inspected."""
+    """Which view the module checks judged: the live stream (and its age),
+    or the configured modules, and why."""
     snap = ctx.snapshot
-    if snap.modules_taken_at is not None:
+    members = ctx.members()
+    live = not isinstance(members, Unknown) and all(m.modules is not None for m in members)
+    if live and snap.modules_taken_at is not None:
         # Live lists come from the last modlist run, not this gather.
         age = max(0, int(ctx.now - snap.modules_taken_at))
         return f"live module lists {age}s old"
+    if snap.runs("modlist"):
+        return "judged on the configured modules (autopush): some members' live module lists are unknown"
     return LIVE_NOT_INSPECTED
 
 

@@ -132,9 +132,15 @@ def reference(ctx: Context, members: list[model.Interface], view: str = LIVE) ->
     return ()
 
 
-def _strip_driver(ref: tuple[str, ...], driver: Optional[str]) -> list[str]:
-    # A configured reference may end with the driver (modules = ["arp", "ip", "e1000g"]).
-    return list(ref[:-1]) if ref and driver and ref[-1] == driver else list(ref)
+def _strip_driver(ref: tuple[str, ...], drivers: set[str]) -> list[str]:
+    # A configured reference may end with a driver (modules = ["arp", "ip", "e1000g"]).
+    return list(ref[:-1]) if ref and ref[-1] in drivers else list(ref)
+
+
+def _drivers(members: list[model.Interface]) -> set[str]:
+    """Every member's driver that is known: modlist's last line, or the link's device."""
+    out = {m.modules[-1] for m in members if m.modules}
+    return out | {m.driver for m in members if m.driver}
 
 
 def check(ctx: Context) -> Outcome:
@@ -143,6 +149,17 @@ def check(ctx: Context) -> Outcome:
         return view
     kind, members = view
     ref = reference(ctx, members, kind)
+    drivers = _drivers(members)
+    gc = ctx.group_config
+    if kind == CONFIGURED and gc is not None and gc.modules and ref and ref[-1] not in drivers:
+        unsure = [m.name for m in members if m.driver is None]
+        if unsure:
+            # The reference may end with the driver of a member whose driver is unknown:
+            # comparing could ask autopush to push a driver.
+            return Unknown(
+                f"the group's modules end with {ref[-1]!r}, which may be the driver of "
+                f"{', '.join(unsure)} (its driver is unknown)"
+            )
     issues = []
     for m in members:
         if kind == LIVE:
@@ -153,7 +170,7 @@ def check(ctx: Context) -> Outcome:
             assert m.configured_modules is not None
             driver = m.driver
             have = list(m.configured_modules)
-        want = _strip_driver(ref, driver)
+        want = _strip_driver(ref, drivers)
         if list(_stateless(ctx, have)) == want:
             continue
         if kind == LIVE:
