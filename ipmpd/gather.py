@@ -26,6 +26,7 @@ from ipmpd.sources import (
     LINK_NAME,
     NAME_TO_MAJOR,
     SOURCES,
+    SOURCES_BY_NAME,
     CommandResult,
     Runner,
     applies,
@@ -34,7 +35,6 @@ from ipmpd.sources import (
 )
 
 T = TypeVar("T")
-_BY_NAME = {s.name: s for s in SOURCES}
 # Solaris 10 VLAN PPA: instance + 1000 * VID (e.g. ce123000 is VLAN 123 on ce0).
 _PPA = re.compile(r"^(.*[A-Za-z_])(\d+)$")
 # SMF's ``:kill -HUP`` refresh signals every process in the contract, our
@@ -350,7 +350,7 @@ def gather(
     statuses: list[model.SourceStatus] = []
     results: dict[str, Any] = {}
 
-    un, st = run_source(runner, "uname", _BY_NAME["uname"].argv, uname_parser.parse, timeout)
+    un, st = run_source(runner, "uname", SOURCES_BY_NAME["uname"].argv, uname_parser.parse, timeout)
     statuses.append(st)
     platform = un.platform if un else "unknown"
     arch = un.arch if un else None

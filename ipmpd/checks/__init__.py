@@ -32,7 +32,7 @@ from ipmpd.checks.base import Check, Context, Issue, Skipped, Unknown
 from ipmpd.config import Config
 from ipmpd.remedy.actions import Remedy, verification
 from ipmpd.remedy.render import render
-from ipmpd.sources import SOURCES, applies
+from ipmpd.sources import SOURCES_BY_NAME, applies
 
 
 def _check(module: ModuleType) -> Check:
@@ -64,7 +64,6 @@ REGISTRY: tuple[Check, ...] = (
     _check(ipmp014_module_drift),
 )
 MODULE_CHECKS = ("IPMP005", "IPMP006", "IPMP014")
-SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 
