@@ -42,6 +42,38 @@ _PPA = re.compile(r"^(.*[A-Za-z_])(\d+)$")
 _RETRY_SIGNALS = (1,)
 
 
+def _run(runner: Runner, argv: tuple[str, ...], timeout: float, kill: bool = True) -> CommandResult:
+    """Run once more a command SMF's refresh killed with SIGHUP."""
+    result = runner.run(argv, timeout, kill)
+    if result.signal in _RETRY_SIGNALS:
+        result = runner.run(argv, timeout, kill)
+    return result
+
+
+def read_source(
+    runner: Runner, name: str, path: str, parse: Callable[[str], T], absent: Optional[str] = None
+) -> tuple[Optional[T], model.SourceStatus]:
+    """Read and parse one file; ``absent`` is the text of a file that does not
+    exist (None: a missing file is a failure)."""
+    start = time.monotonic()
+
+    def status(why: Optional[str] = None) -> model.SourceStatus:
+        return model.SourceStatus(name, None, why is None, why, time.monotonic() - start, path)
+
+    try:
+        text = runner.read_file(path)
+    except FileNotFoundError as e:
+        if absent is None:
+            return None, status(f"{path}: {e.strerror or e}")
+        text = absent
+    except OSError as e:
+        return None, status(f"{path}: {e.strerror or e}")
+    try:
+        return parse(text), status()
+    except ParseError as e:
+        return None, status(str(e))
+
+
 def run_source(
     runner: Runner,
     name: str,
@@ -50,9 +82,7 @@ def run_source(
     timeout: float = DEFAULT_TIMEOUT,
     kill: bool = True,
 ) -> tuple[Optional[T], model.SourceStatus]:
-    result: CommandResult = runner.run(argv, timeout, kill)
-    if result.signal in _RETRY_SIGNALS:
-        result = runner.run(argv, timeout, kill)
+    result = _run(runner, argv, timeout, kill)
     if not result.ok:
         return None, model.SourceStatus(name, argv, False, result.error, result.duration)
     try:
@@ -148,28 +178,13 @@ def _unaskable(error: Optional[str]) -> bool:
     return bool(error) and ("command not found" in str(error) or "global zone" in str(error))
 
 
-def _read_majors(runner: Runner) -> tuple[Optional[dict[str, int]], model.SourceStatus]:
-    start = time.monotonic()
-    path = NAME_TO_MAJOR.argv[1]
-    try:
-        majors = autopush.parse_name_to_major(runner.read_file(path))
-    except OSError as e:
-        why = f"{path}: {e.strerror or e}"
-        return None, model.SourceStatus("name-to-major", None, False, why, time.monotonic() - start, path)
-    except ParseError as e:
-        return None, model.SourceStatus("name-to-major", None, False, str(e), time.monotonic() - start, path)
-    return majors, model.SourceStatus("name-to-major", None, True, None, time.monotonic() - start, path)
-
-
 def _kernel_autopush(
     runner: Runner, major: int, minor: int, timeout: float
 ) -> tuple[Optional[autopush.ApEntry], model.SourceStatus]:
     """``autopush -g``: the kernel's entry covering ``minor``, an empty entry
     for that one minor when none is configured, None when it did not answer."""
     argv = autopush_argv(major, minor)
-    result = runner.run(argv, timeout)
-    if result.signal in _RETRY_SIGNALS:
-        result = runner.run(argv, timeout)
+    result = _run(runner, argv, timeout)
     if result.exit_status == 1 and autopush.NOT_CONFIGURED in result.stderr:
         return autopush.ApEntry(str(major), minor, 0, ()), model.SourceStatus(
             "autopush", argv, True, None, result.duration
@@ -228,7 +243,7 @@ def configured_modules(
         return out, statuses
     files, files_status = _read_apconf(runner, platform)
     statuses.append(files_status)
-    majors, st = _read_majors(runner)
+    majors, st = read_source(runner, "name-to-major", NAME_TO_MAJOR.argv[1], autopush.parse_name_to_major)
     statuses.append(st)
 
     def from_files(driver: str, minor: int, why: str) -> Configured:
@@ -309,25 +324,6 @@ def _persistent_files(
     )
 
 
-def _ipadm_store(
-    runner: Runner,
-) -> tuple[Optional[tuple[ipadm.StoreInterface, ...]], model.SourceStatus]:
-    start = time.monotonic()
-    path = IPADM_STORE_PATH
-    try:
-        text = runner.read_file(path)
-    except FileNotFoundError:
-        text = ""  # ipmgmtd writes it on the first persistent change: nothing stored
-    except OSError as e:
-        why = f"{path}: {e.strerror or e}"
-        return None, model.SourceStatus("ipadm-store", None, False, why, time.monotonic() - start, path)
-    try:
-        found = ipadm.parse_store(text)
-    except ParseError as e:
-        return None, model.SourceStatus("ipadm-store", None, False, str(e), time.monotonic() - start, path)
-    return found, model.SourceStatus("ipadm-store", None, True, None, time.monotonic() - start, path)
-
-
 def _vlan_id(name: str, platform: str) -> Optional[int]:
     if platform != "solaris10":
         return None
@@ -381,7 +377,8 @@ def gather(
         statuses.append(st)
     store: Optional[tuple[ipadm.StoreInterface, ...]] = None
     if applies(IPADM_STORE, platform, arch):
-        store, st = _ipadm_store(runner)
+        # ipmgmtd writes it on the first persistent change: absent, nothing stored
+        store, st = read_source(runner, "ipadm-store", IPADM_STORE_PATH, ipadm.parse_store, absent="")
         statuses.append(st)
 
     entries: Optional[tuple[ifconfig.IfconfigEntry, ...]] = results.get("ifconfig")
