@@ -232,7 +232,7 @@ def configured_modules(
                 out[name] = (None, f"dladm show-linkprop: the autopush property of {name} is {why}")
                 continue
             if row.modules:
-                out[name] = (tuple(reversed(row.modules)), f"dladm autopush property of {name}")
+                out[name] = (tuple(reversed(row.modules)), f"{model.PER_LINK_AUTOPUSH}{name}")
                 continue
         di = _driver_instance(name, platform, devices)
         if di is None:

@@ -33,6 +33,10 @@ class Address:
         return "NOFAILOVER" in self.flags
 
 
+# How gather names the origin of configured modules set on the link itself.
+PER_LINK_AUTOPUSH = "dladm autopush property of "
+
+
 @dataclass(frozen=True)
 class Interface:
     name: str
@@ -64,6 +68,11 @@ class Interface:
     @property
     def standby(self) -> bool:
         return "STANDBY" in self.flags
+
+    @property
+    def per_link_autopush(self) -> bool:
+        """Its configured modules come from its own ``autopush`` link property."""
+        return (self.configured_from or "").startswith(PER_LINK_AUTOPUSH)
 
     @property
     def inactive(self) -> bool:

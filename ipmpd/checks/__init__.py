@@ -159,7 +159,7 @@ def module_note(ctx: Context) -> Optional[str]:
     or the configured modules, and why."""
     snap = ctx.snapshot
     members = ctx.members()
-    live = not isinstance(members, Unknown) and all(m.modules is not None for m in members)
+    live = not isinstance(members, Unknown) and ipmp005_module_order.live_unknown_reason(ctx, members) is None
     if live and snap.modules_taken_at is not None:
         # Live lists come from the last modlist run, not this gather.
         age = max(0, int(ctx.now - snap.modules_taken_at))

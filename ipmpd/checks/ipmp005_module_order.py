@@ -181,11 +181,9 @@ def check(ctx: Context) -> Outcome:
                 if persist == list(m.configured_modules):
                     fix = fix[:-1]  # a replumb already gives the wanted modules
                 else:
-                    per_link = (m.configured_from or "").startswith("dladm")
-                    fix = fix[:-1] + configure_autopush(ctx.platform, m.name, m.driver, persist, per_link)
+                    fix = fix[:-1] + configure_autopush(ctx.platform, m, persist)
         else:
-            per_link = (m.configured_from or "").startswith("dladm")
-            fix = configure_autopush(ctx.platform, m.name, driver, want, per_link)
+            fix = configure_autopush(ctx.platform, m, want)
         if kind == LIVE:
             message = (
                 f"{m.name} has STREAMS modules {' '.join(have) or '(none)'} but group "

@@ -54,8 +54,7 @@ def check(ctx: Context) -> Outcome:
         fix: a.Remedy = tuple(a.ModRemove(m.name, mod, pos) for pos, mod in reversed(live))
         if conf:
             keep = [x for x in m.configured_modules or () if x not in stateful]
-            per_link = (m.configured_from or "").startswith("dladm")
-            fix += configure_autopush(ctx.platform, m.name, m.driver, keep, per_link)
+            fix += configure_autopush(ctx.platform, m, keep)
         elif live and m.configured_modules is None:
             # Where the module is pushed at plumb time is unknown: say where to look.
             fix += (a.Manual(PERSIST_MODULES),)

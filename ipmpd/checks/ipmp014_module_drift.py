@@ -35,16 +35,17 @@ from ipmpd import model
 from ipmpd.checks.base import Context, Issue, Outcome, Skipped, Unknown
 from ipmpd.checks.ipmp005_module_order import below_ip
 from ipmpd.remedy import actions as a
-from ipmpd.remedy.compose import modlist_edits
+from ipmpd.remedy.compose import modlist_actions
+from ipmpd.remedy.render import render_action
 
 CODE, NAME, SEVERITY, STEP, NEEDS = "IPMP014", "module-drift", "warning", 4, ()
 
 
-def _fix(m: model.Interface, live: list[str], configured: list[str]) -> a.Remedy:
+def _fix(m: model.Interface, live: list[str], configured: list[str], platform: str) -> a.Remedy:
     assert m.modules is not None
     head = list(m.modules[: len(m.modules) - 1 - len(live)])  # arp, ip: pushed by ifconfig
-    edits = modlist_edits(head + live, head + configured)
-    commands = "; ".join(f"ifconfig {m.name} {op} {mod}@{pos}" for op, mod, pos in edits or ())
+    edits = modlist_actions(m.name, head + live, head + configured) or ()
+    commands = "; ".join(line for x in edits for line in render_action(x, platform))
     return (
         a.Manual(
             f"if the configured modules are the intended ones, replumb {m.name} or run: {commands}"
@@ -91,7 +92,7 @@ def check(ctx: Context) -> Outcome:
                 f"{m.name} runs with STREAMS modules {' '.join(live) or '(none)'} under ip, but is "
                 f"configured to get {' '.join(configured) or '(none)'} at plumb time "
                 f"({m.configured_from}): the next replumb or reboot changes its stream.",
-                _fix(m, live, configured),
+                _fix(m, live, configured, ctx.platform),
             )
         )
     partial = [m.name for m in members if m not in both]

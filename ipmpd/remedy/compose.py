@@ -359,27 +359,33 @@ PERSIST_MODULES = (
 )
 
 
-def module_edits(interface: str, have: list[str], want: list[str]) -> a.Remedy:
+def modlist_actions(interface: str, have: list[str], want: list[str]) -> Optional[a.Remedy]:
+    """``modlist_edits`` as modremove/modinsert actions on ``interface``; None
+    when it would need to remove ``arp`` or ``ip``."""
     edits = modlist_edits(have, want)
     if edits is None:
-        return (
-            a.Manual(f"{interface} lacks arp or ip in the expected place: unplumb and replumb {interface}"),
-        )
-    now = tuple(
+        return None
+    return tuple(
         a.ModRemove(interface, mod, pos) if op == "modremove" else a.ModInsert(interface, mod, pos)
         for op, mod, pos in edits
     )
+
+
+def module_edits(interface: str, have: list[str], want: list[str]) -> a.Remedy:
+    now = modlist_actions(interface, have, want)
+    if now is None:
+        return (
+            a.Manual(f"{interface} lacks arp or ip in the expected place: unplumb and replumb {interface}"),
+        )
     return now + (a.Manual(PERSIST_MODULES),)
 
 
-def configure_autopush(
-    platform: str, interface: str, driver: Optional[str], want: Sequence[str], per_link: bool
-) -> a.Remedy:
-    """Make the modules autopush gives ``interface`` at plumb time ``want``
+def configure_autopush(platform: str, member: model.Interface, want: Sequence[str]) -> a.Remedy:
+    """Make the modules autopush gives ``member`` at plumb time ``want``
     (modlist order, nearest ip first).  By hand: the change reaches the
     running stream only when the interface is next plumbed, and a per-driver
-    list changes every interface of the driver.  ``per_link``: its modules
-    come from the dladm autopush property now."""
+    list changes every interface of the driver."""
+    interface, driver, per_link = member.name, member.driver, member.per_link_autopush
     pushed = list(reversed(list(want)))
     per_driver = f"the /etc/iu.ap entry of driver {driver or '(the driver of ' + interface + ')'}" + (
         " (or /etc/ipf/pfil.ap)" if platform == "solaris10" else ""
