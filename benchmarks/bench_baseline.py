@@ -101,7 +101,7 @@ def measure(tree: Path, genhost_path: Path, drift: bool = False) -> dict[str, An
     from ipmpd.checks import evaluate
     from ipmpd.config import Config
     from ipmpd.gather import gather
-    from ipmpd.sources import CaptureRunner
+    from ipmpd.runner import CaptureRunner
 
     if tree not in Path(ipmpd.__file__).resolve().parents:
         raise SystemExit(f"imported ipmpd from {ipmpd.__file__}, not from {tree}")

@@ -58,7 +58,7 @@ def cycles(capture: Path, count: int) -> list[tuple[int, int]]:
 
     from ipmpd.config import Config
     from ipmpd.daemon import Daemon
-    from ipmpd.sources import CaptureRunner
+    from ipmpd.runner import CaptureRunner
 
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())  # events built, not printed
     daemon = Daemon(Config(), CaptureRunner(capture), None)

@@ -22,7 +22,7 @@ from ipmpd.checks import evaluate
 from ipmpd.config import Config
 from ipmpd.gather import gather
 from ipmpd.parsers import autopush, dladm, hostname, ifconfig, ipadm, ipmpstat, modlist
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 
 def parse_all(capture: Path) -> None:

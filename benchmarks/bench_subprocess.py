@@ -23,7 +23,7 @@ from genhost import fakebin, write
 from ipmpd.checks import evaluate
 from ipmpd.config import Config
 from ipmpd.gather import gather
-from ipmpd.sources import RecordingRunner, SubprocessRunner
+from ipmpd.runner import RecordingRunner, SubprocessRunner
 
 
 def lay_out_files(capture: Path, root: Path) -> None:

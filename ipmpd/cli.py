@@ -17,18 +17,22 @@ import sys
 from importlib import resources
 from typing import Any, Optional
 
-from ipmpd import __version__, render
+from ipmpd import __version__, capture, render
+from ipmpd.capture import CaptureError
 from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
 from ipmpd.gather import gather
 from ipmpd.remedy import actions
 from ipmpd.remedy.actions import verification
 from ipmpd.remedy.render import render as render_remedy
-from ipmpd.sources import CaptureError, CaptureRunner, RecordingRunner, Runner, SubprocessRunner
+from ipmpd.runner import CaptureRunner, RecordingRunner, Runner, SubprocessRunner
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 # Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
+
+
+CAPTURE_HELP = "replay a capture directory, a capture stream file, or - for a stream on stdin"
 
 
 def demo_dir() -> str:
@@ -37,7 +41,11 @@ def demo_dir() -> str:
 
 def _add_host(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
+    g.add_argument(
+        "--capture",
+        metavar="CAPTURE",
+        help=CAPTURE_HELP,
+    )
     g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
     _add_modlist(p)
 
@@ -113,13 +121,19 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the daemon: gather on a schedule, serve /metrics and /")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--capture", metavar="DIR", help="replay a capture directory")
+    g.add_argument(
+        "--capture",
+        metavar="CAPTURE",
+        help=CAPTURE_HELP,
+    )
     g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
     _add_config(p)
     p.add_argument("--listen", metavar="ADDR:PORT", help="overrides [daemon] listen")
 
     p = sub.add_parser("capture", help="record this host's outputs for analysis elsewhere")
-    p.add_argument("--out", required=True, metavar="DIR")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--out", metavar="DIR", help="write a capture directory")
+    g.add_argument("--stream", metavar="FILE", help="write one capture stream file ('-': stdout)")
     _add_modlist(p)
     _add_config(p)
 
@@ -531,11 +545,27 @@ def cmd_capture(args: argparse.Namespace, config: Config) -> int:
     rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
     snap = gather(rec, run_modlist=args.modlist)
     taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
-    out = rec.write(args.out, taken.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    cap = rec.capture
+    cap.taken_at = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
+    counts = f"{len(cap.commands)} commands, {len(cap.files)} files"
+    if args.stream:
+        data = capture.stream_bytes(cap)
+        if args.stream == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            where = "stdout"
+        else:
+            with open(args.stream, "wb") as f:
+                f.write(data)
+            where = args.stream
+        print(f"wrote {where} ({counts})", file=sys.stderr)
+    else:
+        out = capture.write_dir(cap, args.out)
+        print(f"wrote {out}/capture.json ({counts})")
     failed = [s.name for s in snap.sources if not s.ok]
-    print(f"wrote {out}/capture.json ({len(rec.results)} commands, {len(rec.files)} files)")
     if failed:
-        print(f"sources that did not answer: {', '.join(sorted(set(failed)))}")
+        out_to = sys.stderr if args.stream else sys.stdout
+        print(f"sources that did not answer: {', '.join(sorted(set(failed)))}", file=out_to)
     return EXIT_OK
 
 

@@ -17,7 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Solaris 11.4's Python 3.9
     import tomli as tomllib
 
-from ipmpd.sources import DEFAULT_PATH, LINK_NAME
+from ipmpd.runner import DEFAULT_PATH
+from ipmpd.sources import LINK_NAME
 
 DEFAULT_CONFIG = "/etc/ipmpd/ipmpd.toml"
 DEFAULT_PORT = 9742

@@ -33,13 +33,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ipmpd import web
+from ipmpd.capture import CaptureError
 from ipmpd.checks import evaluate
 from ipmpd.cli import demo_dir, load_config
 from ipmpd.config import Config, ConfigError, parse_listen
 from ipmpd.exporter import IpmpdCollector
 from ipmpd.gather import gather, gather_modules, modlist_targets
 from ipmpd.model import Modules
-from ipmpd.sources import CaptureError, CaptureRunner, Runner, SubprocessRunner, module_sources
+from ipmpd.runner import CaptureRunner, Runner, SubprocessRunner
+from ipmpd.sources import module_sources
 from ipmpd.state import Latest
 
 SMF_EXIT_OK = 0
@@ -422,8 +424,7 @@ def main(args: argparse.Namespace) -> int:
             daemon.reload_requested.clear()
             daemon.reload()
     log.info("daemon.stopping")
-    if isinstance(runner, SubprocessRunner):
-        runner.kill_all()
+    runner.close()
     daemon.scheduler.shutdown(wait=False)
     stopper = threading.Thread(target=server.shutdown, daemon=True)
     stopper.start()

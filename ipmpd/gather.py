@@ -14,21 +14,19 @@ from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar
 
 from ipmpd import model
-from ipmpd.parsers import ParseError, autopush, dladm, eeprom, hostname, ifconfig, ipadm, ipmpstat
-from ipmpd.parsers import modlist as modlist_parser
-from ipmpd.parsers import uname as uname_parser
+from ipmpd.parsers import ParseError, autopush, dladm, hostname, ifconfig, ipadm, ipmpstat
+from ipmpd.runner import DEFAULT_TIMEOUT, CommandResult, Runner
 from ipmpd.sources import (
     AUTOPUSH_FILES,
-    DEFAULT_TIMEOUT,
+    AUTOPUSH_KERNEL,
+    COMMANDS,
     HOSTNAME_FILES,
     IPADM_STORE,
     IPADM_STORE_PATH,
     LINK_NAME,
+    MODLIST,
     NAME_TO_MAJOR,
-    SOURCES,
     SOURCES_BY_NAME,
-    CommandResult,
-    Runner,
     applies,
     autopush_argv,
     modlist_argv,
@@ -120,7 +118,7 @@ def gather_modules(
             statuses.append(model.SourceStatus("modlist", argv, False, why, 0.0))
             found.append((name, None))
             continue
-        mods, status = run_source(runner, "modlist", argv, modlist_parser.parse, timeout, kill=False)
+        mods, status = run_source(runner, "modlist", argv, MODLIST.parse, timeout, kill=False)
         if argv in runner.still_running():
             stuck = name
         found.append((name, mods))
@@ -151,7 +149,7 @@ ApFiles = tuple[tuple[str, autopush.ApEntry], ...]
 def _read_apconf(runner: Runner, platform: str) -> tuple[Optional[ApFiles], model.SourceStatus]:
     """Every per-driver entry boot loads, with its file; None when one could not be read."""
     start = time.monotonic()
-    paths = AUTOPUSH_FILES.argv[1:] if platform == "solaris10" else AUTOPUSH_FILES.argv[1:2]
+    paths = AUTOPUSH_FILES.paths if platform == "solaris10" else AUTOPUSH_FILES.paths[:1]
 
     def failed(why: str, path: str) -> tuple[None, model.SourceStatus]:
         return None, model.SourceStatus("autopush-files", None, False, why, time.monotonic() - start, path)
@@ -165,7 +163,7 @@ def _read_apconf(runner: Runner, platform: str) -> tuple[Optional[ApFiles], mode
         except OSError as e:
             return failed(f"{path}: {e.strerror or e}", path)
         try:
-            entries.extend((path, e) for e in autopush.parse_apconf(path, text))
+            entries.extend((path, e) for e in AUTOPUSH_FILES.parse(path, text))
         except ParseError as e:
             return failed(str(e), path)
     status = model.SourceStatus("autopush-files", None, True, None, time.monotonic() - start, " ".join(paths))
@@ -192,7 +190,7 @@ def _kernel_autopush(
     if not result.ok:
         return None, model.SourceStatus("autopush", argv, False, result.error, result.duration)
     try:
-        entry = autopush.parse_autopush_g(result.stdout)
+        entry = AUTOPUSH_KERNEL.parse(result.stdout)
     except ParseError as e:
         return None, model.SourceStatus("autopush", argv, False, str(e), result.duration)
     return entry, model.SourceStatus("autopush", argv, True, None, result.duration)
@@ -243,7 +241,7 @@ def configured_modules(
         return out, statuses
     files, files_status = _read_apconf(runner, platform)
     statuses.append(files_status)
-    majors, st = read_source(runner, "name-to-major", NAME_TO_MAJOR.argv[1], autopush.parse_name_to_major)
+    majors, st = read_source(runner, NAME_TO_MAJOR.name, NAME_TO_MAJOR.paths[0], NAME_TO_MAJOR.parse)
     statuses.append(st)
 
     def from_files(driver: str, minor: int, why: str) -> Configured:
@@ -304,23 +302,24 @@ def _persistent_files(
     def failed(why: str, path: str) -> tuple[None, model.SourceStatus]:
         return None, model.SourceStatus("persistent", None, False, why, time.monotonic() - start, path)
 
-    try:
-        names = [n for n in runner.list_dir("/etc") if hostname.FILE_NAME.match(n)]
-    except OSError as e:
-        return failed(f"cannot list /etc: {e.strerror or e}", "/etc")
+    paths: list[str] = []
+    for pattern in HOSTNAME_FILES.paths:
+        try:
+            paths += [p for p in runner.glob(pattern) if hostname.FILE_NAME.match(p.rpartition("/")[2])]
+        except OSError as e:
+            return failed(f"cannot list {pattern}: {e.strerror or e}", pattern)
     files = []
     texts = {}
-    for n in names:
-        path = f"/etc/{n}"
+    for path in paths:
         try:
             texts[path] = runner.read_file(path)
-            files.append(hostname.parse(path, texts[path]))
+            files.append(HOSTNAME_FILES.parse(path, texts[path]))
         except OSError as e:
             return failed(f"{path}: {e.strerror or e}", path)
         except ParseError as e:
             return failed(str(e), path)
     return boot_from_files(files, texts), model.SourceStatus(
-        "persistent", None, True, None, time.monotonic() - start, "/etc/hostname.*"
+        "persistent", None, True, None, time.monotonic() - start, " ".join(HOSTNAME_FILES.paths)
     )
 
 
@@ -346,28 +345,17 @@ def gather(
     statuses: list[model.SourceStatus] = []
     results: dict[str, Any] = {}
 
-    un, st = run_source(runner, "uname", SOURCES_BY_NAME["uname"].argv, uname_parser.parse, timeout)
+    uname = SOURCES_BY_NAME["uname"]
+    un, st = run_source(runner, uname.name, uname.argv, uname.parse, timeout)
     statuses.append(st)
     platform = un.platform if un else "unknown"
     arch = un.arch if un else None
     host = model.Host(platform, un.release if un else None, arch, un.nodename if un else None)
 
-    parsers: dict[str, Callable[[str], Any]] = {
-        "ifconfig": ifconfig.parse,
-        "ipmp-groups": ipmpstat.parse_groups,
-        "ipmp-interfaces": ipmpstat.parse_interfaces,
-        "ipmp-targets": ipmpstat.parse_targets,
-        "links": dladm.parse_phys,
-        "macs": dladm.parse_macs,
-        "eeprom": eeprom.parse,
-        "ipadm-if": ipadm.parse_if,
-        "ipadm-addr": ipadm.parse_addr,
-        "autopush-links": autopush.parse_linkprop,
-    }
-    for src in SOURCES:
-        if src.name == "uname" or not applies(src, platform, arch):
+    for src in COMMANDS:
+        if src is uname or not applies(src, platform, arch):
             continue
-        value, st = run_source(runner, src.name, src.argv, parsers[src.name], timeout)
+        value, st = run_source(runner, src.name, src.argv, src.parse, timeout)
         statuses.append(st)
         results[src.name] = value
 
@@ -378,7 +366,7 @@ def gather(
     store: Optional[tuple[ipadm.StoreInterface, ...]] = None
     if applies(IPADM_STORE, platform, arch):
         # ipmgmtd writes it on the first persistent change: absent, nothing stored
-        store, st = read_source(runner, "ipadm-store", IPADM_STORE_PATH, ipadm.parse_store, absent="")
+        store, st = read_source(runner, IPADM_STORE.name, IPADM_STORE_PATH, IPADM_STORE.parse, absent="")
         statuses.append(st)
 
     entries: Optional[tuple[ifconfig.IfconfigEntry, ...]] = results.get("ifconfig")

@@ -16,7 +16,7 @@ from ipmpd.config import ChecksConfig, Config, GroupConfig
 from ipmpd.gather import gather
 from ipmpd.remedy.actions import Manual, ModInsert, ModRemove, Plumb, SetEeprom, SetMacAddress, WriteBootFile
 from ipmpd.remedy.compose import PERSIST_MODULES, modlist_edits
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 IFCONFIG = ["ifconfig", "-a"]
 MACS = ["dladm", "show-phys", "-m", "-p", "-o", "link,slot,address,inuse,client"]

@@ -20,7 +20,7 @@ from ipmpd.checks import evaluate
 from ipmpd.config import Config
 from ipmpd.exporter import IpmpdCollector
 from ipmpd.gather import gather
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 from ipmpd.state import Latest
 
 GOLDEN = Path(__file__).parent / "golden" / "demo.metrics"

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ipmpd.capture import CaptureError
 from ipmpd.parsers import ParseError, dladm, eeprom, hostname, ifconfig, ipadm, ipmpstat, modlist, uname
-from ipmpd.sources import CaptureError, CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 PARSERS = [
     ifconfig.parse,

@@ -10,8 +10,9 @@ from pathlib import Path
 from helpers import DEMO, fake_path, serve, write_hostname_files
 
 from ipmpd import render
+from ipmpd.capture import write_dir
 from ipmpd.gather import gather
-from ipmpd.sources import CaptureRunner, RecordingRunner, SubprocessRunner
+from ipmpd.runner import CaptureRunner, RecordingRunner, SubprocessRunner
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -126,7 +127,8 @@ def test_capture_round_trip(tmp_path: Path, fakebin: Path, demo_copy: Path):
     live = SubprocessRunner(fake_path(fakebin), root=str(root))
     rec = RecordingRunner(live)
     first = gather(rec, run_modlist=True)
-    rec.write(tmp_path / "cap", "2026-11-24T10:00:00Z")
+    rec.capture.taken_at = "2026-11-24T10:00:00Z"
+    write_dir(rec.capture, tmp_path / "cap")
     second = gather(CaptureRunner(tmp_path / "cap"), run_modlist=True)
 
     def stable(snap):
@@ -179,7 +181,7 @@ class _HupOnce:
         return []
 
     def run(self, argv, timeout=10.0, kill=True):
-        from ipmpd.sources import CommandResult
+        from ipmpd.runner import CommandResult
 
         self.calls += 1
         if self.calls == 1:

@@ -25,7 +25,7 @@ from ipmpd.checks import evaluate
 from ipmpd.config import Config, DaemonConfig, load
 from ipmpd.daemon import Daemon
 from ipmpd.gather import gather
-from ipmpd.sources import CaptureRunner, SubprocessRunner
+from ipmpd.runner import CaptureRunner, SubprocessRunner
 
 TARGETS = ["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"]
 
@@ -144,7 +144,7 @@ def test_a_slow_modlist_is_never_killed_and_holds_back_the_rest(tmp_path, demo_c
     # ...and stopping the daemon's commands leaves it running; it finishes on its own.
     assert isinstance(daemon.runner, SubprocessRunner)
     assert daemon.runner.still_running() == [("ifconfig", "e1000g1", "modlist")]
-    daemon.runner.kill_all()
+    daemon.runner.close()
     deadline = time.monotonic() + 10
     while not (demo_copy / "finished.log").exists() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -47,7 +47,7 @@ from ipmpd.parsers.autopush import (
 from ipmpd.parsers.modlist import parse as parse_modlist
 from ipmpd.remedy import actions as a
 from ipmpd.remedy import simulate
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 REPO = Path(__file__).parent.parent
 SOLARIS10_X86 = "SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc\n"
@@ -171,7 +171,7 @@ class Answers:
         return []
 
     def run(self, argv, timeout=10.0, kill=True):
-        from ipmpd.sources import CommandResult
+        from ipmpd.runner import CommandResult
 
         self.calls.append(tuple(argv))
         out, err, rc = self.commands.get(tuple(argv), ("", "", 127))
@@ -183,8 +183,11 @@ class Answers:
             raise FileNotFoundError(2, "No such file or directory", path)
         return self.files[path]
 
-    def list_dir(self, path):
+    def glob(self, pattern):
         return []
+
+    def close(self):
+        pass
 
 
 def test_per_link_value_replaces_the_driver_list_and_the_kernel_comes_before_the_files():

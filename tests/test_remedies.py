@@ -43,7 +43,7 @@ from ipmpd.gather import gather
 from ipmpd.remedy import actions as a
 from ipmpd.remedy import bootfile, simulate
 from ipmpd.remedy.render import render
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 SOLARIS10_SPARC = "SunOS t2 5.10 Generic_141414-02 sun4v sparc SUNW,T5240\n"
 SOLARIS10_X86 = "SunOS fulvia 5.10 Generic_127128-11 i86pc i386 i86pc\n"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import edit_output, fake_path, serve
 
-from ipmpd.sources import CaptureRunner, NotRecorded, SubprocessRunner
+from ipmpd.capture import NotRecorded
+from ipmpd.runner import CaptureRunner, SubprocessRunner
 
 
 def _host(demo_copy: Path, behaviour: str) -> Path:
@@ -92,11 +93,11 @@ def test_environment_is_lc_all_c_and_no_shell(tmp_path):
 def test_capture_runner_unknown_argv_and_file(demo_copy):
     runner = CaptureRunner(demo_copy)
     assert runner.run(["ifconfig", "-a4"]).error == "command not found"
-    assert runner.list_dir("/etc")[0] == "hostname.e1000g0"
+    assert runner.glob("/etc/hostname.*")[0] == "/etc/hostname.e1000g0"
     # a file the capture records as absent does not exist on the host...
     with pytest.raises(FileNotFoundError):
         runner.read_file("/etc/ipadm/ipadm.conf")
-    assert "ipadm.conf" not in " ".join(runner.list_dir("/etc/ipadm"))
+    assert runner.glob("/etc/ipadm/*") == []
     # ...and one it says nothing of is unknown, never absent
     with pytest.raises(NotRecorded) as e:
         runner.read_file("/etc/hostname.bge0")

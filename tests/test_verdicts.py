@@ -35,7 +35,7 @@ from ipmpd.checks import Result, evaluate
 from ipmpd.config import ChecksConfig, Config
 from ipmpd.gather import gather
 from ipmpd.remedy.actions import SetGroup, SetMacAddress
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 
 
 def ipmpd(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,7 @@ from ipmpd import web
 from ipmpd.checks import evaluate
 from ipmpd.config import Config
 from ipmpd.gather import gather
-from ipmpd.sources import CaptureRunner
+from ipmpd.runner import CaptureRunner
 from ipmpd.state import Latest
 
 EVIL = "<script>alert(1)</script>"

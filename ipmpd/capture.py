@@ -1,0 +1,424 @@
+"""Capture data: what a host's commands printed and its files held, apart
+from the runner that replays it.
+
+Two layouts hold the same data:
+
+* a directory, ``capture.json`` naming one file per output (``ipmpd capture
+  --out DIR``); and
+* a stream, one self-contained file or pipe (``ipmpd capture --stream FILE``
+  and the shell collector, ``ipmpd collector``), described in
+  docs/capture-format.md.
+
+Format ``ipmpd-capture/1`` left out commands the host did not have, so a
+command it does not hold reads as missing.  ``ipmpd-capture/2`` records a
+missing command as such (exit 127) and files that could not be read with
+why, so anything it does not hold is *not recorded*: unknown, never missing.
+Both are read; /2 is written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Optional
+
+FORMAT_1 = "ipmpd-capture/1"
+FORMAT_2 = "ipmpd-capture/2"
+CAPTURE_FORMAT = FORMAT_2
+FORMATS = (FORMAT_1, FORMAT_2)
+MANIFEST = "capture.json"
+# A stream header line carries argv words and paths: printable ASCII with no
+# space inside a word (every argv in the sources table, every link name and
+# every path ipmpd reads is such a word).
+_WORD = re.compile(r"^[!-~]+$")
+STREAM_LIMIT = 256 * 1024 * 1024
+
+
+class CaptureError(Exception):
+    """A capture is missing, malformed, truncated or altered."""
+
+
+class NotRecorded(OSError):
+    """A file the capture says nothing about: unknown, never "absent"."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    stdout: str
+    stderr: str
+    exit: int  # 127: the command was not on the host's PATH
+    missing: bool = False
+
+
+@dataclass
+class Capture:
+    format: str = CAPTURE_FORMAT
+    taken_at: Optional[str] = None
+    commands: dict[tuple[str, ...], Recorded] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+    unreadable: dict[str, str] = field(default_factory=dict)  # path -> why
+    globs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pattern -> paths
+    meta: dict[str, str] = field(default_factory=dict)
+    origin: str = "capture"
+
+    @property
+    def unrecorded_is_missing(self) -> bool:
+        """/1 captures omitted missing commands; /2 records them."""
+        return self.format == FORMAT_1
+
+    def glob(self, pattern: str) -> tuple[str, ...]:
+        """The paths the host matched; raises NotRecorded when not recorded
+        (a /1 capture answers from the files it holds)."""
+        if pattern in self.globs:
+            return self.globs[pattern]
+        if self.unrecorded_is_missing:
+            return tuple(sorted(p for p in self.files if fnmatch.fnmatchcase(p, pattern)))
+        raise NotRecorded("not recorded in the capture")
+
+
+# ------------------------------------------------------------------ cksum
+
+
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for i in range(256):
+        c = i << 24
+        for _ in range(8):
+            c = ((c << 1) ^ 0x04C11DB7) if c & 0x80000000 else (c << 1)
+        table.append(c & 0xFFFFFFFF)
+    return tuple(table)
+
+
+_CRC = _crc_table()
+
+
+def cksum(data: bytes) -> int:
+    """The POSIX ``cksum`` CRC (the collector frames each output with it)."""
+    crc = 0
+    table = _CRC
+    for b in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ b]
+    n = len(data)
+    while n:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ (n & 0xFF)]
+        n >>= 8
+    return ~crc & 0xFFFFFFFF
+
+
+# ------------------------------------------------------------------ reading
+
+
+def load(source: str) -> Capture:
+    """A capture directory, a stream file, or ``-`` for a stream on stdin."""
+    if source == "-":
+        return read_stream(_read_all(sys.stdin.buffer, "<stdin>"), "<stdin>")
+    if os.path.isdir(source):
+        return read_dir(source)
+    try:
+        with open(source, "rb") as f:
+            data = _read_all(f, source)
+    except OSError as e:
+        raise CaptureError(f"{source}: cannot read: {e.strerror or e}") from None
+    return read_stream(data, source)
+
+
+def _read_all(f: BinaryIO, origin: str) -> bytes:
+    data = f.read(STREAM_LIMIT + 1)
+    if len(data) > STREAM_LIMIT:
+        raise CaptureError(f"{origin}: larger than {STREAM_LIMIT} bytes")
+    return data
+
+
+def _text(data: bytes) -> str:
+    return str(data, "utf-8", "replace")
+
+
+def read_dir(directory: str | os.PathLike[str]) -> Capture:
+    base = Path(directory)
+    manifest = base / MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CaptureError(f"{manifest}: cannot read: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CaptureError(f"{manifest}: not JSON: {e}") from None
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
+        raise CaptureError(f"{manifest}: format is not one of {', '.join(FORMATS)}")
+    cap = Capture(format=data["format"], taken_at=data.get("taken_at"), origin=str(base))
+
+    def content(name: Any, where: str, required: bool) -> str:
+        if name is None and not required:
+            return ""
+        if not isinstance(name, str) or not name:
+            raise CaptureError(f"{where}: must name a file in the capture")
+        path = (base / name).resolve()
+        if base.resolve() not in path.parents:
+            raise CaptureError(f"{where}: {name!r} is outside the capture directory")
+        try:
+            return _text(path.read_bytes())
+        except OSError as e:
+            raise CaptureError(f"{where}: cannot read {name!r}: {e.strerror or e}") from None
+
+    commands, files, globs = data.get("commands", []), data.get("files", []), data.get("globs", [])
+    if not all(isinstance(x, list) for x in (commands, files, globs)):
+        raise CaptureError(f"{manifest}: commands, files and globs must be lists")
+    for i, c in enumerate(commands):
+        where = f"{manifest}: commands[{i}]"
+        if not isinstance(c, dict):
+            raise CaptureError(f"{where}: not an object")
+        argv = c.get("argv")
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            raise CaptureError(f"{where}.argv: must be a non-empty list of strings")
+        if c.get("missing") is True:
+            cap.commands[tuple(argv)] = Recorded("", "", 127, missing=True)
+            continue
+        exit_status = c.get("exit", 0)
+        if not isinstance(exit_status, int) or isinstance(exit_status, bool):
+            raise CaptureError(f"{where}.exit: must be an integer")
+        stdout = content(c.get("stdout"), f"{where}.stdout", False)
+        stderr = content(c.get("stderr"), f"{where}.stderr", False)
+        cap.commands[tuple(argv)] = Recorded(stdout, stderr, exit_status)
+    for i, f in enumerate(files):
+        where = f"{manifest}: files[{i}]"
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str):
+            raise CaptureError(f"{where}.path: must be a string")
+        if f.get("absent") is True:
+            cap.absent.add(f["path"])
+        elif isinstance(f.get("error"), str):
+            cap.unreadable[f["path"]] = f["error"]
+        else:
+            cap.files[f["path"]] = content(f.get("content"), f"{where}.content", True)
+    for i, g in enumerate(globs):
+        where = f"{manifest}: globs[{i}]"
+        ok = isinstance(g, dict) and isinstance(g.get("pattern"), str) and isinstance(g.get("matches"), list)
+        if not ok or not all(isinstance(m, str) for m in g["matches"]):
+            raise CaptureError(f"{where}: must have a pattern and a list of matches")
+        cap.globs[g["pattern"]] = tuple(g["matches"])
+    return cap
+
+
+class _Stream:
+    """Reads a stream's lines and framed outputs, counting lines for errors."""
+
+    def __init__(self, data: bytes, origin: str) -> None:
+        self.data = data
+        self.origin = origin
+        self.pos = 0
+        self.lineno = 0
+
+    def fail(self, why: str, lineno: Optional[int] = None) -> CaptureError:
+        return CaptureError(f"{self.origin}: line {lineno or self.lineno}: {why}")
+
+    def line(self) -> Optional[str]:
+        if self.pos >= len(self.data):
+            return None
+        end = self.data.find(b"\n", self.pos)
+        if end < 0:
+            self.lineno += 1
+            raise self.fail("truncated: the last line has no newline")
+        raw = self.data[self.pos : end]
+        self.pos = end + 1
+        self.lineno += 1
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise self.fail("a record line that is not ASCII") from None
+
+    def need(self, what: str) -> str:
+        line = self.line()
+        if line is None:
+            raise CaptureError(f"{self.origin}: line {self.lineno + 1}: truncated: expected {what}")
+        return line
+
+    def blob(self, label: str) -> bytes:
+        line = self.need(f"'{label} CRC LENGTH'")
+        words = line.split()
+        if len(words) != 3 or words[0] != label or not words[1].isdigit() or not words[2].isdigit():
+            raise self.fail(f"expected '{label} CRC LENGTH', found {line[:60]!r}")
+        start_line = self.lineno
+        crc, length = int(words[1]), int(words[2])
+        body = self.data[self.pos : self.pos + length]
+        if len(body) < length or self.data[self.pos + length : self.pos + length + 1] != b"\n":
+            raise self.fail(f"truncated: {label} of {length} bytes is cut short", start_line)
+        if cksum(body) != crc:
+            raise self.fail(f"{label}: checksum does not match (altered or corrupted)", start_line)
+        self.pos += length + 1
+        self.lineno += body.count(b"\n") + 1
+        return body
+
+
+def read_stream(data: bytes, origin: str = "<stream>") -> Capture:
+    s = _Stream(data, origin)
+    first = s.line()
+    if first not in FORMATS:
+        raise s.fail(f"not an ipmpd capture stream (the first line is {str(first)[:40]!r})", 1)
+    if first != FORMAT_2:
+        raise s.fail(f"{first} is a directory format; a stream is {FORMAT_2}", 1)
+    cap = Capture(format=first, origin=origin)
+    records = 0
+    line = s.need("a record or 'end'")
+    while True:
+        kind, _, rest = line.partition(" ")
+        here = s.lineno
+        if kind == "end":
+            if not rest.isdigit() or int(rest) != records:
+                raise s.fail(f"'end {rest}' does not match the {records} records read (altered)")
+            if s.pos != len(data):
+                raise s.fail("data after the end line")
+            return cap
+        if kind == "meta":
+            key, _, value = rest.partition(" ")
+            cap.meta[key] = value
+            if key == "taken_at":
+                cap.taken_at = value
+        elif kind == "command":
+            argv = tuple(rest.split(" "))
+            if not rest or not all(_WORD.match(w) for w in argv):
+                raise s.fail(f"command {rest[:60]!r}: not a list of words")
+            outcome = s.need("'status N' or 'missing'")
+            if outcome == "missing":
+                cap.commands[argv] = Recorded("", "", 127, missing=True)
+            else:
+                st = outcome.split()
+                if len(st) != 2 or st[0] != "status" or not st[1].isdigit():
+                    raise s.fail(f"expected 'status N' or 'missing', found {outcome[:60]!r}")
+                stdout = _text(s.blob("stdout"))
+                stderr = _text(s.blob("stderr"))
+                cap.commands[argv] = Recorded(stdout, stderr, int(st[1]))
+            records += 1
+        elif kind == "file":
+            if not _WORD.match(rest) or not rest.startswith("/"):
+                raise s.fail(f"file {rest[:60]!r}: not an absolute path")
+            outcome = s.need("'absent', 'content' or 'error'")
+            if outcome == "absent":
+                cap.absent.add(rest)
+            elif outcome.startswith("content "):
+                s.pos -= len(outcome) + 1
+                s.lineno -= 1
+                cap.files[rest] = _text(s.blob("content"))
+            elif outcome.startswith("error "):
+                s.pos -= len(outcome) + 1
+                s.lineno -= 1
+                why = _text(s.blob("error")).strip().splitlines()
+                cap.unreadable[rest] = why[0] if why else "could not be read"
+            else:
+                raise s.fail(f"expected 'absent', 'content' or 'error', found {outcome[:60]!r}")
+            records += 1
+        elif kind == "glob":
+            if not _WORD.match(rest):
+                raise s.fail(f"glob {rest[:60]!r}: not a pattern")
+            matches: list[str] = []
+            line = s.need("'match PATH' or a record")
+            while line.startswith("match "):
+                path = line[len("match ") :]
+                if not _WORD.match(path) or not fnmatch.fnmatchcase(path, rest):
+                    raise s.fail(f"match {path[:60]!r} does not match {rest!r}")
+                matches.append(path)
+                line = s.need("'match PATH' or a record")
+            cap.globs[rest] = tuple(matches)
+            records += 1
+            continue
+        else:
+            raise s.fail(f"unknown record {kind[:30]!r}", here)
+        line = s.need("a record or 'end'")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _frame(label: str, body: bytes) -> bytes:
+    return f"{label} {cksum(body)} {len(body)}\n".encode("ascii") + body + b"\n"
+
+
+def stream_bytes(cap: Capture) -> bytes:
+    """``cap`` as an ``ipmpd-capture/2`` stream, the collector's layout."""
+    out = [f"{FORMAT_2}\n".encode("ascii")]
+    meta = dict(cap.meta)
+    if cap.taken_at:
+        meta["taken_at"] = cap.taken_at
+    for key, value in sorted(meta.items()):
+        out.append(f"meta {key} {value}\n".encode("ascii", "replace"))
+    records = 0
+    for argv, rec in cap.commands.items():
+        if not all(_WORD.match(w) for w in argv):
+            continue  # never written: not a word the stream can frame
+        out.append(("command " + " ".join(argv) + "\n").encode("ascii"))
+        if rec.missing:
+            out.append(b"missing\n")
+        else:
+            out.append(f"status {rec.exit}\n".encode("ascii"))
+            out.append(_frame("stdout", rec.stdout.encode("utf-8")))
+            out.append(_frame("stderr", rec.stderr.encode("utf-8")))
+        records += 1
+    for pattern, matches in sorted(cap.globs.items()):
+        out.append(f"glob {pattern}\n".encode("ascii"))
+        out.extend(f"match {m}\n".encode("ascii") for m in matches)
+        records += 1
+    for path in sorted(set(cap.files) | cap.absent | set(cap.unreadable)):
+        if not _WORD.match(path):
+            continue
+        out.append(f"file {path}\n".encode("ascii"))
+        if path in cap.files:
+            out.append(_frame("content", cap.files[path].encode("utf-8")))
+        elif path in cap.unreadable:
+            out.append(_frame("error", cap.unreadable[path].encode("utf-8") + b"\n"))
+        else:
+            out.append(b"absent\n")
+        records += 1
+    out.append(f"end {records}\n".encode("ascii"))
+    return b"".join(out)
+
+
+def _safe_name(parts: Iterable[str]) -> str:
+    return re.sub(r"[^A-Za-z0-9._,-]+", "_", "_".join(parts)).strip("_")[:120] or "output"
+
+
+def write_dir(cap: Capture, directory: str | os.PathLike[str]) -> Path:
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+
+    def unique(base: str) -> str:
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}.{n}"
+        used.add(name)
+        return name
+
+    commands: list[dict[str, Any]] = []
+    for argv, rec in cap.commands.items():
+        if rec.missing:
+            commands.append({"argv": list(argv), "missing": True})
+            continue
+        stem = unique(_safe_name(argv))
+        entry: dict[str, Any] = {"argv": list(argv), "stdout": f"{stem}.out"}
+        (out / f"{stem}.out").write_text(rec.stdout, encoding="utf-8")
+        if rec.stderr:
+            entry["stderr"] = f"{stem}.err"
+            (out / f"{stem}.err").write_text(rec.stderr, encoding="utf-8")
+        entry["exit"] = rec.exit
+        commands.append(entry)
+    files: list[dict[str, Any]] = []
+    for path, text in sorted(cap.files.items()):
+        stem = unique(_safe_name(path.strip("/").split("/")))
+        (out / stem).write_text(text, encoding="utf-8")
+        files.append({"path": path, "content": stem})
+    files += [{"path": p, "error": why} for p, why in sorted(cap.unreadable.items())]
+    files += [{"path": p, "absent": True} for p in sorted(cap.absent - set(cap.files))]
+    manifest: dict[str, Any] = {
+        "format": CAPTURE_FORMAT,
+        "taken_at": cap.taken_at,
+        "commands": commands,
+        "files": files,
+        "globs": [{"pattern": p, "matches": list(m)} for p, m in sorted(cap.globs.items())],
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return out

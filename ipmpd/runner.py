@@ -1,0 +1,369 @@
+"""The one seam between ipmpd and a host: running commands and reading files.
+
+``SubprocessRunner`` talks to the local host; ``CaptureRunner`` replays a
+:class:`~ipmpd.capture.Capture` (a directory, a stream, or one just read over
+SSH); ``RecordingRunner`` wraps another runner and keeps what it saw as a
+capture.  Only this module and :mod:`ipmpd.ssh` start processes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional, Protocol, Union
+
+from ipmpd import capture as capture_mod
+from ipmpd.capture import Capture, NotRecorded, Recorded
+
+DEFAULT_PATH = "/usr/sbin:/usr/bin"
+DEFAULT_TIMEOUT = 10.0
+OUTPUT_CAP = 16 * 1024 * 1024
+SHIELDED = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    stdout: str
+    stderr: str
+    exit_status: Optional[int]  # None when it never exited on its own (timeout)
+    duration: float
+    error: Optional[str] = None  # why it did not succeed, in words
+    signal: Optional[int] = None  # the signal that killed it, if one did
+    left_running: bool = False  # run with kill=False, still running at the timeout
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.exit_status == 0
+
+
+class Runner(Protocol):
+    # True when it talks to a host (commands have effects there); False for a replay.
+    live: bool
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        """Run ``argv``.  With ``kill=False`` a command still running at the
+        timeout is reported as such and left to finish, never killed (a
+        ``modlist`` killed between its unlink and relink loses the interface)."""
+        ...
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        """Whether ``argv`` can be answered: a replay holds only what was recorded."""
+        ...
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        """Commands run with ``kill=False`` that outlived their timeout and still run."""
+        ...
+
+    def read_file(self, path: str) -> str:
+        """The file's text; raises OSError (FileNotFoundError when absent)."""
+        ...
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching a shell pattern in one directory (``/etc/hostname.*``),
+        sorted; raises OSError when the directory cannot be listed."""
+        ...
+
+    def close(self) -> None:
+        """Stop: kill what still runs (a ``kill=False`` command is left to
+        finish) and refuse new commands; connections are closed."""
+        ...
+
+
+def _describe_exit(status: int, stderr: str) -> str:
+    first = stderr.strip().splitlines()[0] if stderr.strip() else ""
+    return f"exit status {status}" + (f": {first[:300]}" if first else "")
+
+
+class SubprocessRunner:
+    """Runs commands with no shell, ``LC_ALL=C``, a fixed PATH and a timeout.
+
+    A timeout kills the whole process group (the command and anything it
+    started).  Output beyond ``cap`` bytes is dropped and the command is
+    killed; bytes that are not UTF-8 are replaced, never raised.
+    """
+
+    live = True
+
+    def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP, root: str = "/") -> None:
+        self.path = path
+        self.cap = cap
+        self.root = root
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._unkillable: dict[subprocess.Popen[bytes], tuple[str, ...]] = {}
+        self._closed = False
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        return True
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        args = tuple(argv)
+        start = time.monotonic()
+        env = {"LC_ALL": "C", "LANG": "C", "PATH": self.path}
+        with self._lock:
+            if self._closed:
+                return CommandResult(args, "", "", None, 0.0, "shutting down")
+            # A command that must not be killed is started with the stop and hangup
+            # signals blocked (a blocked mask survives fork and exec): SMF's stop
+            # (":kill") and refresh (":kill -HUP") signal every process in the
+            # service's contract, this one included.  SIGKILL cannot be blocked.
+            mask = None if kill else signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
+            try:
+                proc = subprocess.Popen(
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except FileNotFoundError:
+                return CommandResult(args, "", "", 127, time.monotonic() - start, "command not found")
+            except PermissionError:
+                return CommandResult(args, "", "", 126, time.monotonic() - start, "permission denied")
+            except OSError as e:
+                return CommandResult(args, "", "", 126, time.monotonic() - start, str(e))
+            finally:
+                if mask is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            self._running.add(proc)
+            if not kill:
+                self._unkillable[proc] = args
+        left_running = False
+        try:
+            result = self._collect(proc, args, timeout, start, kill)
+            left_running = result.left_running
+            return result
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+                if not left_running:
+                    self._unkillable.pop(proc, None)
+            if left_running:
+                threading.Thread(target=self._reap, args=(proc,), daemon=True).start()
+
+    def _reap(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.wait()
+        with self._lock:
+            self._unkillable.pop(proc, None)
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        """Commands run with ``kill=False`` that outlived their timeout and still run."""
+        with self._lock:
+            return [args for p, args in self._unkillable.items() if p.poll() is None]
+
+    def _collect(
+        self,
+        proc: subprocess.Popen[bytes],
+        args: tuple[str, ...],
+        timeout: float,
+        start: float,
+        kill: bool = True,
+    ) -> CommandResult:
+        bufs: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
+        over = threading.Event()
+
+        def drain(name: str, stream: Any) -> None:
+            buf = bufs[name]
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    break
+                room = self.cap - len(buf)
+                if room > 0:
+                    buf.extend(chunk[:room])
+                if len(chunk) > room:
+                    over.set()
+                    if kill:
+                        self._kill(proc)
+            stream.close()
+
+        readers = [
+            threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
+            threading.Thread(target=drain, args=("err", proc.stderr), daemon=True),
+        ]
+        for r in readers:
+            r.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            if not kill:
+                return CommandResult(
+                    args,
+                    "",
+                    "",
+                    None,
+                    time.monotonic() - start,
+                    f"still running after {timeout:g}s; left to finish, not killed",
+                    left_running=True,
+                )
+            timed_out = True
+            self._kill(proc)
+            proc.wait()
+        for r in readers:
+            r.join(timeout=2.0)
+        duration = time.monotonic() - start
+        stdout = str(bufs["out"], "utf-8", "replace")
+        stderr = str(bufs["err"], "utf-8", "replace")
+        rc = proc.returncode
+        if timed_out:
+            return CommandResult(
+                args,
+                stdout,
+                stderr,
+                None,
+                duration,
+                f"timed out after {timeout:g}s",
+                signal.SIGKILL,
+            )
+        if over.is_set():
+            what = "command stopped" if kill else "the rest was dropped"
+            return CommandResult(
+                args, stdout, stderr, rc, duration, f"output exceeded {self.cap} bytes; {what}"
+            )
+        if rc is not None and rc < 0:
+            try:
+                signame = signal.Signals(-rc).name
+            except ValueError:
+                signame = f"signal {-rc}"
+            return CommandResult(args, stdout, stderr, rc, duration, f"killed by {signame}", -rc)
+        if rc != 0:
+            return CommandResult(args, stdout, stderr, rc, duration, _describe_exit(rc, stderr))
+        return CommandResult(args, stdout, stderr, rc, duration)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        """Kill every running command (and its children) and refuse new ones;
+        a command run with ``kill=False`` is left to finish."""
+        with self._lock:
+            self._closed = True
+            procs = [p for p in self._running if p not in self._unkillable]
+        for p in procs:
+            self._kill(p)
+
+    def _host_path(self, path: str) -> str:
+        return os.path.join(self.root, path.lstrip("/"))
+
+    def read_file(self, path: str) -> str:
+        with open(self._host_path(path), "rb") as f:
+            return str(f.read(self.cap), "utf-8", "replace")
+
+    def glob(self, pattern: str) -> list[str]:
+        directory, _, name = pattern.rpartition("/")
+        names = os.listdir(self._host_path(directory or "/"))
+        return sorted(f"{directory}/{n}" for n in names if fnmatch.fnmatchcase(n, name))
+
+
+class CaptureRunner:
+    """Replays a :class:`Capture`, held in memory.
+
+    A recorded missing command answers "command not found" (exit 127), as
+    does, in a /1 capture, any command it does not hold.  In a /2 capture a
+    command it does not hold is *not recorded* (no exit status): unknown.  A
+    file recorded as absent does not exist; a file the capture does not
+    mention raises :class:`NotRecorded`, so whatever depends on it is unknown.
+    """
+
+    live = False
+
+    def __init__(self, source: Union[Capture, str, os.PathLike[str]]) -> None:
+        self.capture = source if isinstance(source, Capture) else capture_mod.load(os.fspath(source))
+        self.taken_at = self.capture.taken_at
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        return tuple(argv) in self.capture.commands
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        return []
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        args = tuple(argv)
+        held = self.capture.commands.get(args)
+        if held is None:
+            if self.capture.unrecorded_is_missing:
+                return CommandResult(args, "", "", 127, 0.0, "command not found")
+            return CommandResult(args, "", "", None, 0.0, "not recorded in the capture")
+        if held.missing:
+            return CommandResult(args, "", "", 127, 0.0, "command not found")
+        if held.exit != 0:
+            return CommandResult(
+                args, held.stdout, held.stderr, held.exit, 0.0, _describe_exit(held.exit, held.stderr)
+            )
+        return CommandResult(args, held.stdout, held.stderr, 0, 0.0)
+
+    def read_file(self, path: str) -> str:
+        cap = self.capture
+        if path in cap.files:
+            return cap.files[path]
+        if path in cap.absent:
+            raise FileNotFoundError(2, "No such file or directory", path)
+        if path in cap.unreadable:
+            raise OSError(cap.unreadable[path])
+        raise NotRecorded("not recorded in the capture")
+
+    def glob(self, pattern: str) -> list[str]:
+        return list(self.capture.glob(pattern))
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingRunner:
+    """Passes calls to ``inner`` and keeps what it saw as a :class:`Capture`."""
+
+    def __init__(self, inner: Runner) -> None:
+        self.inner = inner
+        self.live = inner.live
+        self.capture = Capture()
+
+    def holds(self, argv: Sequence[str]) -> bool:
+        return self.inner.holds(argv)
+
+    def still_running(self) -> list[tuple[str, ...]]:
+        return self.inner.still_running()
+
+    def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
+        result = self.inner.run(argv, timeout, kill)
+        if result.exit_status == 127 and result.error == "command not found":
+            self.capture.commands[result.argv] = Recorded("", "", 127, missing=True)
+        elif not result.left_running:
+            rc = result.exit_status if result.exit_status is not None else 124
+            self.capture.commands[result.argv] = Recorded(result.stdout, result.stderr, rc)
+        return result
+
+    def read_file(self, path: str) -> str:
+        try:
+            text = self.inner.read_file(path)
+        except FileNotFoundError:
+            self.capture.absent.add(path)
+            raise
+        except NotRecorded:
+            raise
+        except OSError as e:
+            self.capture.unreadable[path] = f"{path}: {e.strerror or e}"
+            raise
+        self.capture.files[path] = text
+        return text
+
+    def glob(self, pattern: str) -> list[str]:
+        found = self.inner.glob(pattern)
+        self.capture.globs[pattern] = tuple(found)
+        return found
+
+    def close(self) -> None:
+        self.inner.close()
