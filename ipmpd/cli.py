@@ -17,7 +17,7 @@ import sys
 from importlib import resources
 from typing import Any, Optional
 
-from ipmpd import __version__, capture, render
+from ipmpd import __version__, capture, collector, render
 from ipmpd.capture import CaptureError
 from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
@@ -115,6 +115,14 @@ def parser() -> argparse.ArgumentParser:
     _add_config(p)
     _add_format(p)
     p.add_argument("--fail-on", choices=tuple(SEVERITY_ORDER), default="warning")
+
+    sub.add_parser(
+        "collector",
+        help="print the shell collector: 'sh collect.sh > host.capture' on a host without Python",
+        description="Prints collect.sh, a Bourne shell script that reads what ipmpd reads on a "
+        "Solaris 10, Solaris 11 or illumos host and writes one capture stream to stdout. "
+        "Options: --modlist, --path DIR[:DIR...], --root DIR, then interface names.",
+    )
 
     p = sub.add_parser("checks", help="list every check with its What / Why / Fix")
     _add_format(p)
@@ -595,6 +603,9 @@ def _main(argv: list[str], plugin: bool = False) -> int:
     args = parser().parse_args(argv)
     if args.command == "checks":
         return cmd_checks(args)
+    if args.command == "collector":
+        sys.stdout.write(collector.script())
+        return EXIT_OK
     if args.command == "run":
         from ipmpd import daemon
 
