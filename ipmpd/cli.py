@@ -20,12 +20,15 @@ from typing import Any, Optional
 from ipmpd import __version__, capture, collector, render
 from ipmpd.capture import CaptureError
 from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
-from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, load
+from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, TargetConfig, load
 from ipmpd.gather import gather
 from ipmpd.remedy import actions
 from ipmpd.remedy.actions import verification
 from ipmpd.remedy.render import render as render_remedy
 from ipmpd.runner import CaptureRunner, RecordingRunner, Runner, SubprocessRunner
+from ipmpd.ssh import CollectError, SshRunner
+from ipmpd.target import gather_remote
+from ipmpd.target import members as target_members
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 # Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
@@ -41,13 +44,18 @@ def demo_dir() -> str:
 
 def _add_host(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument(
-        "--capture",
-        metavar="CAPTURE",
-        help=CAPTURE_HELP,
-    )
+    g.add_argument("--capture", metavar="CAPTURE", help=CAPTURE_HELP)
     g.add_argument("--demo", action="store_true", help="replay the bundled demo host")
+    _add_target(g)
     _add_modlist(p)
+
+
+def _add_target(g: Any) -> None:
+    g.add_argument(
+        "--target",
+        metavar="NAME",
+        help="read the [[target]] of that name over SSH with the shell collector (see --config)",
+    )
 
 
 def _add_modlist(p: argparse.ArgumentParser) -> None:
@@ -142,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--out", metavar="DIR", help="write a capture directory")
     g.add_argument("--stream", metavar="FILE", help="write one capture stream file ('-': stdout)")
+    _add_target(p)
     _add_modlist(p)
     _add_config(p)
 
@@ -152,6 +161,37 @@ def load_config(path: Optional[str]) -> Config:
     if path is None:
         return load(DEFAULT_CONFIG) if os.path.exists(DEFAULT_CONFIG) else Config()
     return load(path)
+
+
+class TargetError(Exception):
+    """--target names no configured target (exit 2)."""
+
+
+def _target(args: argparse.Namespace, config: Config) -> Optional[TargetConfig]:
+    name = getattr(args, "target", None)
+    if name is None:
+        return None
+    t = config.target(name)
+    if t is None:
+        known = ", ".join(sorted(x.name for x in config.targets)) or "none"
+        where = config.path or "the configuration"
+        raise TargetError(f"no [[target]] named {name!r} in {where} (targets: {known})")
+    return t
+
+
+def host_snapshot(
+    args: argparse.Namespace, config: Config, extra: tuple[str, ...] = ()
+) -> tuple[Any, Config]:
+    """Gather the host the arguments name, and the configuration to check it with."""
+    t = _target(args, config)
+    if t is None:
+        return gather(make_runner(args, config), run_modlist=args.modlist, extra_modlist=extra), config
+    ssh = SshRunner(t, timeout=config.daemon.target_timeout)
+    try:
+        snap, _ = gather_remote(ssh, t.groups, None, args.modlist, extra)
+    finally:
+        ssh.close()
+    return snap, config.for_target(t.name)
 
 
 def make_runner(args: argparse.Namespace, config: Config) -> Runner:
@@ -330,7 +370,7 @@ def nagios(snap: Any, results: tuple[Any, ...], fail_on: str) -> tuple[int, str]
 
 
 def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
-    snap = gather(make_runner(args, config), run_modlist=args.modlist)
+    snap, _ = host_snapshot(args, config)
     if args.format == "json":
         _dump(render.snapshot_dict(snap))
     else:
@@ -339,7 +379,7 @@ def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    snap = gather(make_runner(args, config), run_modlist=args.modlist)
+    snap, config = host_snapshot(args, config)
     results = evaluate(snap, config)
     if args.nagios:
         code, line = nagios(snap, results, args.fail_on)
@@ -397,7 +437,7 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             print(f"ipmpd plan: {p}", file=sys.stderr)
         return EXIT_USAGE
     physical = tuple(args.interfaces)
-    snap = gather(make_runner(args, config), run_modlist=args.modlist, extra_modlist=physical)
+    snap, config = host_snapshot(args, config, physical)
     blind = snap.interface_list_error()
     if blind is not None:
         if args.format == "json":
@@ -550,11 +590,23 @@ def checks_markdown() -> str:
 
 
 def cmd_capture(args: argparse.Namespace, config: Config) -> int:
-    rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
-    snap = gather(rec, run_modlist=args.modlist)
-    taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
-    cap = rec.capture
-    cap.taken_at = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = _target(args, config)
+    if t is not None:
+        ssh = SshRunner(t, timeout=config.daemon.target_timeout)
+        try:
+            cap = ssh.collect(modlist=args.modlist, extra=target_members(t.groups))
+        except CollectError as e:
+            print(f"ipmpd: target {t.name}: {e}", file=sys.stderr)
+            return EXIT_BLIND
+        finally:
+            ssh.close()
+        snap = gather(CaptureRunner(cap))
+    else:
+        rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
+        snap = gather(rec, run_modlist=args.modlist)
+        taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
+        cap = rec.capture
+        cap.taken_at = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
     counts = f"{len(cap.commands)} commands, {len(cap.files)} files"
     if args.stream:
         data = capture.stream_bytes(cap)
@@ -626,7 +678,7 @@ def _main(argv: list[str], plugin: bool = False) -> int:
             return cmd_plan(args, config)
         if args.command == "capture":
             return cmd_capture(args, config)
-    except CaptureError as e:
+    except (CaptureError, TargetError) as e:
         if plugin:
             return _plugin_unknown(str(e))
         print(f"ipmpd: {e}", file=sys.stderr)

@@ -3,7 +3,7 @@
 # illumos host, with no Python, and writes one ipmpd-capture/2 stream to
 # standard output (docs/capture-format.md).  Read-only unless --modlist.
 #
-#   sh collect.sh [--modlist] [--path DIR[:DIR...]] [--root DIR] [IF ...] > host.capture
+#   sh collect.sh [--modlist [--pfexec]] [--path DIR[:DIR...]] [--root DIR] [IF ...] > host.capture
 #   ipmpd check --capture host.capture
 #
 #   --modlist  also run `ifconfig IF modlist` for every group member and
@@ -11,6 +11,8 @@
 #              interface's IP stream, and needs net_rawaccess and
 #              sys_ip_config.  Each runs with SIGHUP, SIGINT and SIGTERM
 #              ignored, so losing the session never interrupts one.
+#   --pfexec   run each modlist as `pfexec /opt/ipmpd/libexec/ipmpd-modlist IF`,
+#              under the "ipmpd Modlist" rights profile (README, Privileges)
 #   --path P   the PATH the commands run with
 #              (default /usr/sbin:/usr/bin:/sbin:/bin)
 #   --root DIR read the host's files under DIR (default /; for tests and
@@ -42,11 +44,14 @@ export PATH LC_ALL LANG
 
 cmdpath=/usr/sbin:/usr/bin:/sbin:/bin
 modlist=no
+pfexec=no
+modlist_helper=/opt/ipmpd/libexec/ipmpd-modlist
 root=
 extra=
 while [ $# -gt 0 ]; do
     case $1 in
     --modlist) modlist=yes ;;
+    --pfexec) pfexec=yes ;;
     --path)
         if [ $# -lt 2 ]; then
             echo "collect.sh: --path needs a value" >&2
@@ -133,7 +138,11 @@ run_cmd() {
         return 0
     fi
     shift
-    if [ "$shield" = yes ]; then
+    if [ "$shield" = yes ] && [ "$pfexec" = yes ]; then
+        # ifconfig IF modlist through the one command the profile grants
+        (trap '' 1 2 15; PATH=$cmdpath; export PATH; exec pfexec "$modlist_helper" "$1") \
+            > "$tmp/out" 2> "$tmp/err" < /dev/null
+    elif [ "$shield" = yes ]; then
         (trap '' 1 2 15; PATH=$cmdpath; export PATH; exec "$found" ${1+"$@"}) \
             > "$tmp/out" 2> "$tmp/err" < /dev/null
     else
@@ -313,6 +322,7 @@ each_link_modlist() {
 echo "ipmpd-capture/2"
 echo "meta collector collect.sh"
 echo "meta modlist $modlist"
+echo "meta pfexec $pfexec"
 echo "meta taken_at `date -u +%Y-%m-%dT%H:%M:%SZ`"
 
 # BEGIN SOURCES: generated from ipmpd/sources.py by `python -m ipmpd.collector`; do not edit

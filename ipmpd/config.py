@@ -7,6 +7,7 @@ An unknown key is an error, never silently ignored.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -50,6 +51,62 @@ class GroupConfig:
     allow_single: bool = False
 
 
+# A target's name is its only handle (logs, /probe?target=, --target): a
+# Prometheus-friendly word, matched against the configured list only.
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# A host name or address ssh is given: never an option (no leading "-").
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$|^\[?[0-9A-Fa-f:.]+\]?$")
+USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+# The remote PATH: directories of plain characters, colon-separated.
+REMOTE_PATH = re.compile(r"^/[A-Za-z0-9_./-]*(:/[A-Za-z0-9_./-]*)*$")
+SSH_OPTION = re.compile(r"^([A-Za-z]+)=([!-~][ -~]*)$")
+# ssh_options may not undo what keeps a target safe, nor run a local command.
+SSH_OPTIONS_REFUSED = {
+    "batchmode",
+    "stricthostkeychecking",
+    "userknownhostsfile",
+    "globalknownhostsfile",
+    "knownhostscommand",
+    "controlmaster",
+    "controlpath",
+    "controlpersist",
+    "proxycommand",
+    "localcommand",
+    "permitlocalcommand",
+    "identityfile",
+    "identitiesonly",
+    "user",
+    "port",
+    "hostname",
+    "remotecommand",
+    "requesttty",
+    "forwardagent",
+    "forwardx11",
+    "sendenv",
+    "setenv",
+}
+PRIVILEGES = ("none", "pfexec")
+DEFAULT_REMOTE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """A host gathered over SSH with the shell collector."""
+
+    name: str
+    host: str
+    user: str
+    identity_file: str
+    known_hosts: str
+    port: int = 22
+    path: str = DEFAULT_REMOTE_PATH
+    root: str = "/"
+    modlist_interval: float = 0.0  # off unless this target opts in
+    privilege: str = "none"  # "pfexec": modlist through the ipmpd Modlist profile
+    ssh_options: tuple[str, ...] = ()
+    groups: tuple[GroupConfig, ...] = ()
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     interval: float = 60.0
@@ -60,6 +117,9 @@ class DaemonConfig:
     path: str = DEFAULT_PATH
     command_timeout: float = 10.0
     root: str = "/"
+    local: bool = True  # gather this host too (false: a fleet box that is not Solaris)
+    target_concurrency: int = 8
+    target_timeout: float = 30.0  # one target's whole round trip, a running modlist excepted
 
 
 @dataclass(frozen=True)
@@ -75,12 +135,24 @@ class Config:
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     groups: tuple[GroupConfig, ...] = ()
     path: Optional[str] = None
+    targets: tuple[TargetConfig, ...] = ()
 
     def group(self, name: str) -> Optional[GroupConfig]:
         for g in self.groups:
             if g.name == name:
                 return g
         return None
+
+    def target(self, name: str) -> Optional[TargetConfig]:
+        return next((t for t in self.targets if t.name == name), None)
+
+    def for_target(self, name: str) -> Config:
+        """The configuration one target is checked with: its own groups, and
+        the checks settings shared by every host."""
+        t = self.target(name)
+        if t is None:
+            raise KeyError(name)
+        return Config(self.daemon, self.checks, t.groups, self.path, self.targets)
 
 
 def parse_duration(value: Any) -> float:
@@ -154,13 +226,14 @@ def load(path: str, text: Optional[str] = None) -> Config:
 
 def validate(data: dict[str, Any], path: str) -> Config:
     v = _Validator()
-    top = v.table(data, "", {"daemon", "checks", "group"})
+    top = v.table(data, "", {"daemon", "checks", "group", "target"})
     daemon = _daemon(v, top.get("daemon", {}))
     checks = _checks(v, top.get("checks", {}))
     groups = _groups(v, top.get("group", []))
+    targets = _targets(v, top.get("target", []))
     if v.problems:
         raise ConfigError(path, v.problems)
-    return Config(daemon, checks, groups, path)
+    return Config(daemon, checks, groups, path, targets)
 
 
 def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
@@ -176,10 +249,18 @@ def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
             "path",
             "command_timeout",
             "root",
+            "local",
+            "target_concurrency",
+            "target_timeout",
         },
     )
     out: dict[str, Any] = {}
-    for key, minimum in (("interval", 1.0), ("modlist_interval", 0.0), ("command_timeout", 0.1)):
+    for key, minimum in (
+        ("interval", 1.0),
+        ("modlist_interval", 0.0),
+        ("command_timeout", 0.1),
+        ("target_timeout", 1.0),
+    ):
         if key in d:
             try:
                 value = parse_duration(d[key])
@@ -205,6 +286,17 @@ def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
                 out[key] = d[key]
             else:
                 v.err(f"daemon.{key}", "must be a non-empty string")
+    if "local" in d:
+        if isinstance(d["local"], bool):
+            out["local"] = d["local"]
+        else:
+            v.err("daemon.local", "must be true or false")
+    if "target_concurrency" in d:
+        n = d["target_concurrency"]
+        if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 256:
+            out["target_concurrency"] = n
+        else:
+            v.err("daemon.target_concurrency", "must be a whole number from 1 to 256")
     if ("tls_cert_file" in out) != ("tls_key_file" in out):
         v.err("daemon.tls_key_file", "tls_cert_file and tls_key_file go together")
     return DaemonConfig(**out)
@@ -242,14 +334,15 @@ def _checks(v: _Validator, raw: Any) -> ChecksConfig:
     return ChecksConfig(**out)
 
 
-def _groups(v: _Validator, raw: Any) -> tuple[GroupConfig, ...]:
+def _groups(v: _Validator, raw: Any, where: str = "group") -> tuple[GroupConfig, ...]:
     if not isinstance(raw, list):
-        v.err("group", "must be an array of tables ([[group]])")
+        table = re.sub(r"\[[0-9]+\]", "", where)
+        v.err(where, f"must be an array of tables ([[{table}]])")
         return ()
     out = []
     seen: set[str] = set()
     for n, g in enumerate(raw):
-        key = f"group[{n}]"
+        key = f"{where}[{n}]"
         d = v.table(g, key, {"name", "interfaces", "modules", "families", "allow_single"})
         if not d:
             continue
@@ -288,3 +381,109 @@ def _groups(v: _Validator, raw: Any) -> tuple[GroupConfig, ...]:
         if name and ifs is not None:
             out.append(GroupConfig(name, ifs, mods, tuple(sorted(fams)) if fams else None, allow))
     return tuple(out)
+
+
+def _targets(v: _Validator, raw: Any) -> tuple[TargetConfig, ...]:
+    if not isinstance(raw, list):
+        v.err("target", "must be an array of tables ([[target]])")
+        return ()
+    keys = {
+        "name",
+        "host",
+        "port",
+        "user",
+        "identity_file",
+        "known_hosts",
+        "path",
+        "root",
+        "modlist_interval",
+        "privilege",
+        "ssh_options",
+        "group",
+    }
+    out = []
+    seen: set[str] = set()
+    for n, t in enumerate(raw):
+        target = _target(v, v.table(t, f"target[{n}]", keys), f"target[{n}]", seen)
+        if target is not None:
+            out.append(target)
+    return tuple(out)
+
+
+def _target(v: _Validator, d: dict[str, Any], key: str, seen: set[str]) -> Optional[TargetConfig]:
+    if not d:
+        return None
+    ok = True
+    fields: dict[str, Any] = {}
+
+    def need(name: str, pattern: re.Pattern[str], what: str) -> None:
+        nonlocal ok
+        value = d.get(name)
+        if not isinstance(value, str) or not pattern.match(value):
+            v.err(f"{key}.{name}", f"must be {what}")
+            ok = False
+        else:
+            fields[name] = value
+
+    need("name", TARGET_NAME, "a name of letters, digits, '_', '.' and '-' (at most 63)")
+    if fields.get("name") in seen:
+        v.err(f"{key}.name", f"target {fields['name']!r} is configured twice")
+        ok = False
+    seen.add(fields.get("name", ""))
+    need("host", HOST_NAME, "a host name or an IP address")
+    need("user", USER_NAME, "a user name")
+    for name in ("identity_file", "known_hosts"):
+        value = d.get(name)
+        if not isinstance(value, str) or not value.startswith("/"):
+            v.err(f"{key}.{name}", "must be an absolute path (host keys are always checked strictly)")
+            ok = False
+        elif not os.path.isfile(value):
+            v.err(f"{key}.{name}", f"{value}: no such file")
+            ok = False
+        else:
+            fields[name] = value
+    if "port" in d:
+        port = d["port"]
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            fields["port"] = port
+        else:
+            v.err(f"{key}.port", "must be a port number from 1 to 65535")
+            ok = False
+    for name in ("path", "root"):
+        if name in d:
+            value = d[name]
+            if isinstance(value, str) and REMOTE_PATH.match(value):
+                fields[name] = value
+            else:
+                v.err(f"{key}.{name}", "must be absolute directories of plain characters, ':'-separated")
+                ok = False
+    if "modlist_interval" in d:
+        try:
+            value = parse_duration(d["modlist_interval"])
+        except ValueError as e:
+            v.err(f"{key}.modlist_interval", str(e))
+            ok = False
+        else:
+            if 0 < value < 1:
+                v.err(f"{key}.modlist_interval", "must be 0 (off) or at least 1s")
+                ok = False
+            fields["modlist_interval"] = value
+    if "privilege" in d:
+        if d["privilege"] in PRIVILEGES:
+            fields["privilege"] = d["privilege"]
+        else:
+            v.err(f"{key}.privilege", f"must be one of {', '.join(map(repr, PRIVILEGES))}")
+            ok = False
+    if "ssh_options" in d:
+        opts = v.string_list(d["ssh_options"], f"{key}.ssh_options")
+        for k, opt in enumerate(opts or ()):
+            m = SSH_OPTION.match(opt)
+            if not m:
+                v.err(f"{key}.ssh_options[{k}]", f"{opt!r} is not Option=value")
+                ok = False
+            elif m.group(1).lower() in SSH_OPTIONS_REFUSED:
+                v.err(f"{key}.ssh_options[{k}]", f"{m.group(1)} is set by ipmpd and cannot be changed")
+                ok = False
+        fields["ssh_options"] = tuple(opts or ())
+    groups = _groups(v, d.get("group", []), f"{key}.group")
+    return TargetConfig(groups=groups, **fields) if ok else None

@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 HERE = Path(__file__).parent
 SAMPLES = HERE / "fixtures" / "samples"
@@ -220,3 +221,33 @@ def ipadm_member(capture: Path, member: str, ipmp_if: str) -> str:
     )
     edit_file(capture, "/etc/ipadm/ipadm.conf", store)
     return store
+
+
+class FakeHost:
+    """A fake host: commands on a PATH directory, files under a root."""
+
+    def __init__(self, tmp: Path, edit: Optional[Callable[[Path], None]] = None) -> None:
+        self.capture = copy_demo(tmp / "host")
+        if edit:
+            edit(self.capture)
+        self.fakebin = make_fakebin(tmp / "bin")
+        serve(self.fakebin, self.capture)
+        self.root = tmp / "root"
+        write_hostname_files(self.capture, self.root)
+        self.config = tmp / "ipmpd.toml"
+        self.config.write_text(f'[daemon]\npath = "{fake_path(self.fakebin)}"\nroot = "{self.root}"\n')
+
+    def collect(self, sh: list[str], *args: str) -> bytes:
+        """Run the shell collector against this host with ``sh``."""
+        argv = [
+            *sh,
+            str(REPO / "ipmpd" / "collect.sh"),
+            "--path",
+            fake_path(self.fakebin),
+            "--root",
+            str(self.root),
+            *args,
+        ]
+        done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout

@@ -17,16 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import (
-    SOLARIS11,
-    copy_demo,
-    edit_file,
-    edit_output,
-    fake_path,
-    make_fakebin,
-    serve,
-    write_hostname_files,
-)
+from helpers import SOLARIS11, FakeHost, edit_file, edit_output, fake_path
 
 from ipmpd import capture, cli, collector
 from ipmpd.capture import CaptureError, read_stream, stream_bytes
@@ -51,27 +42,6 @@ def shell(name: str) -> list[str]:
     return argv
 
 
-class Host:
-    """A fake host: commands on a PATH directory, files under a root."""
-
-    def __init__(self, tmp: Path, edit=None) -> None:
-        self.capture = copy_demo(tmp / "host")
-        if edit:
-            edit(self.capture)
-        self.fakebin = make_fakebin(tmp / "bin")
-        serve(self.fakebin, self.capture)
-        self.root = tmp / "root"
-        write_hostname_files(self.capture, self.root)
-        self.config = tmp / "ipmpd.toml"
-        self.config.write_text(f'[daemon]\npath = "{fake_path(self.fakebin)}"\nroot = "{self.root}"\n')
-
-    def collect(self, sh: list[str], *args: str) -> bytes:
-        argv = [*sh, str(SCRIPT), "--path", fake_path(self.fakebin), "--root", str(self.root), *args]
-        done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-
 def check_json(capsys, *args: str) -> dict:
     rc = cli.main(["check", "--format", "json", *args])
     out = json.loads(capsys.readouterr().out)
@@ -81,7 +51,7 @@ def check_json(capsys, *args: str) -> dict:
 
 
 def python_and_collector(tmp_path, capsys, sh: list[str], edit=None, modlist: bool = False):
-    host = Host(tmp_path, edit)
+    host = FakeHost(tmp_path, edit)
     extra = ["--modlist"] if modlist else []
     expected = check_json(capsys, "--config", str(host.config), *extra)
     stream = tmp_path / "host.capture"
@@ -141,7 +111,7 @@ def test_platforms_and_drift_give_the_same_results_as_python(tmp_path, capsys, e
 
 
 def test_without_modlist_no_modlist_runs_and_the_live_stream_is_not_inspected(tmp_path):
-    host = Host(tmp_path)
+    host = FakeHost(tmp_path)
     data = host.collect(shell("dash"))
     cap = read_stream(data)
     assert not [a for a in cap.commands if a[-1] == "modlist"]
@@ -155,7 +125,7 @@ def test_without_modlist_no_modlist_runs_and_the_live_stream_is_not_inspected(tm
 
 
 def test_piped_into_ipmpd_check_on_stdin(tmp_path):
-    host = Host(tmp_path)
+    host = FakeHost(tmp_path)
     script = tmp_path / "c.sh"
     printed = subprocess.run(
         [sys.executable, "-m", "ipmpd", "collector"], capture_output=True, check=True, timeout=60
@@ -274,7 +244,7 @@ def test_binary_output_framing_lookalikes_failures_and_missing_commands(tmp_path
             c, ["ipadm", "show-if", "-p", "-o", "ifname,state,current,persistent"], "", 1, stderr="no\\c"
         )
 
-    host = Host(tmp_path, edit)
+    host = FakeHost(tmp_path, edit)
     (host.fakebin / "dladm").unlink()  # dladm missing on this host
     cap = read_stream(host.collect(shell("dash")))
     targets = cap.commands[("ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets")]
@@ -293,7 +263,7 @@ def test_binary_output_framing_lookalikes_failures_and_missing_commands(tmp_path
 
 
 def test_a_truncated_stream_is_refused_at_every_cut(tmp_path):
-    data = Host(tmp_path).collect(shell("dash"))
+    data = FakeHost(tmp_path).collect(shell("dash"))
     read_stream(data)  # whole: fine
     for cut in range(0, len(data) - 1, max(1, len(data) // 400)):
         with pytest.raises(CaptureError) as e:
@@ -302,7 +272,7 @@ def test_a_truncated_stream_is_refused_at_every_cut(tmp_path):
 
 
 def test_an_altered_stream_is_refused(tmp_path):
-    data = Host(tmp_path).collect(shell("dash"))
+    data = FakeHost(tmp_path).collect(shell("dash"))
     i = data.index(b"e1000g0: flags=")
     changed = data[:i] + b"e1000g9" + data[i + 7 :]
     with pytest.raises(CaptureError, match="checksum does not match"):
@@ -316,7 +286,7 @@ def test_an_altered_stream_is_refused(tmp_path):
 
 
 def test_capture_stream_round_trip_and_directory_formats(tmp_path, capsys):
-    host = Host(tmp_path)
+    host = FakeHost(tmp_path)
     stream = tmp_path / "py.capture"
     assert cli.main(["capture", "--stream", str(stream), "--config", str(host.config), "--modlist"]) == 0
     capsys.readouterr()
