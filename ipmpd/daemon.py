@@ -23,12 +23,14 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable
 from socketserver import ThreadingMixIn
 from typing import Any, Callable, Optional
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -36,18 +38,20 @@ from ipmpd import web
 from ipmpd.capture import CaptureError
 from ipmpd.checks import evaluate
 from ipmpd.cli import demo_dir, load_config
-from ipmpd.config import Config, ConfigError, parse_listen
+from ipmpd.config import Config, ConfigError, TargetConfig, parse_listen
 from ipmpd.exporter import IpmpdCollector
-from ipmpd.gather import gather, gather_modules, modlist_targets
 from ipmpd.model import Modules
 from ipmpd.runner import CaptureRunner, Runner, SubprocessRunner
 from ipmpd.sources import module_sources
+from ipmpd.ssh import SshRunner
 from ipmpd.state import Latest
+from ipmpd.target import LOCAL, Target
 
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
 SMF_EXIT_ERR_CONFIG = 96
 STOP_SECONDS = 5.0
+TARGETS_EXECUTOR = "targets"  # a pool of [daemon] target_concurrency threads for SSH targets
 
 log = structlog.get_logger("ipmpd")
 
@@ -67,54 +71,114 @@ def configure_logging(stream: Any = None) -> None:
 
 
 class Daemon:
+    """The local host and every [[target]], each a :class:`Target` with its own
+    runner, schedule and last result; one HTTP front for all of them."""
+
     def __init__(self, config: Config, runner: Runner, config_path: Optional[str]) -> None:
         self.config = config
-        self.runner = runner
         self.config_path = config_path
-        self.latest = Latest(
-            started_at=time.time(),
-            config_reload_at=time.time(),
-            config_path=config_path,
-            interval=config.daemon.interval,
-            modlist_interval=config.daemon.modlist_interval,
+        now = time.time()
+        # The local host: its ``latest`` also carries the daemon's own state
+        # (start, reloads), served on /metrics even when it is not gathered.
+        self.home = Target(
+            LOCAL,
+            runner,
+            config,
+            config.daemon.interval,
+            config.daemon.modlist_interval,
+            Latest(
+                started_at=now,
+                config_reload_at=now,
+                config_path=config_path,
+                interval=config.daemon.interval,
+                modlist_interval=config.daemon.modlist_interval,
+            ),
         )
-        self.modules: Optional[Modules] = None
+        self.targets: dict[str, Target] = {t.name: self._remote(config, t) for t in config.targets}
         self._cycle_lock = threading.Lock()
         self._swap_lock = threading.Lock()
-        self.scheduler = BackgroundScheduler(timezone=datetime.timezone.utc)
+        self._target_locks: dict[str, threading.Lock] = {}
+        self.scheduler = BackgroundScheduler(
+            timezone=datetime.timezone.utc,
+            executors={
+                "default": ThreadPoolExecutor(4),
+                TARGETS_EXECUTOR: ThreadPoolExecutor(config.daemon.target_concurrency),
+            },
+        )
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
 
+    @staticmethod
+    def _remote(config: Config, t: TargetConfig) -> Target:
+        d = config.daemon
+        ssh = SshRunner(t, timeout=d.target_timeout, persist=max(60.0, 3 * d.interval))
+        return Target(t.name, ssh, config.for_target(t.name), d.interval, t.modlist_interval, Latest())
+
     # ---------------------------------------------------------------- state
 
-    def _swap(self, **changes: Any) -> None:
+    @property
+    def latest(self) -> Latest:
+        return self.home.latest
+
+    @property
+    def runner(self) -> Runner:
+        runner = self.home.runner
+        assert not isinstance(runner, SshRunner)
+        return runner
+
+    @property
+    def modules(self) -> Optional[Modules]:
+        return self.home.modules
+
+    @property
+    def gathers_local(self) -> bool:
+        return self.config.daemon.local
+
+    def _swap(self, target: Optional[Target] = None, **changes: Any) -> None:
+        t = target or self.home
         with self._swap_lock:
-            self.latest = dataclasses.replace(self.latest, **changes)
+            t.latest = dataclasses.replace(t.latest, **changes)
 
     def get_latest(self) -> Latest:
-        return self.latest
+        return self.home.latest
+
+    def _lock(self, name: str) -> threading.Lock:
+        if name == LOCAL:
+            return self._cycle_lock
+        with self._swap_lock:
+            return self._target_locks.setdefault(name, threading.Lock())
 
     # ---------------------------------------------------------------- jobs
 
     def cycle(self) -> None:
-        """Gather, check, swap ``latest``, log what changed.  Never raises."""
-        if self.stopping.is_set():
+        """Gather and check the local host, swap its ``latest``, log what changed.  Never raises."""
+        if self.stopping.is_set() or not self.gathers_local:
             return
-        with self._cycle_lock:
+        self._cycle(self.home, self.config.daemon.command_timeout)
+
+    def cycle_target(self, name: str) -> None:
+        """Gather and check one [[target]] over SSH.  Never raises."""
+        t = self.targets.get(name)
+        if t is None or self.stopping.is_set():
+            return
+        self._cycle(t, self.config.daemon.target_timeout)
+
+    def _cycle(self, t: Target, timeout: float) -> None:
+        with self._lock(t.name):
             start = time.monotonic()
             try:
-                config = self.config
-                snap = gather(self.runner, modules=self.modules, timeout=config.daemon.command_timeout)
-                results = evaluate(snap, config)
+                snap = t.gather(timeout)
+                results = evaluate(snap, t.config)
             except Exception:
-                log.exception("gather.crashed")
-                self._swap(last_gather=time.time())
+                log.exception("gather.crashed", target=t.name)
+                self._swap(t, last_gather=time.time())
                 return
             duration = time.monotonic() - start
-            previous = self.latest
+            previous = t.latest
             now = time.time()
             success = snap.source_ok("ifconfig") is True
             self._swap(
+                t,
                 snapshot=snap,
                 results=results,
                 last_gather=now,
@@ -122,16 +186,21 @@ class Daemon:
                 gather_duration=duration,
                 modules_taken_at=snap.modules_taken_at,  # a replay's recorded lists count
             )
-            self._log_changes(previous, self.latest)
+            self._log_changes(t.name, previous, t.latest)
+            fields: dict[str, Any] = {}
+            if t.probe_error:
+                fields["error"] = t.probe_error
             log.info(
                 "gather.completed",
+                target=t.name,
                 duration_seconds=round(duration, 4),
                 groups=len(snap.groups),
-                findings=len(self.latest.findings),
+                findings=len(t.latest.findings),
                 sources_failed=sorted({s.name for s in snap.sources if not s.ok}),
+                **fields,
             )
 
-    def _log_changes(self, before: Latest, after: Latest) -> None:
+    def _log_changes(self, target: str, before: Latest, after: Latest) -> None:
         def failing(latest: Latest) -> dict[str, str]:
             if latest.snapshot is None:
                 return {}
@@ -139,9 +208,9 @@ class Daemon:
 
         old, new = failing(before), failing(after)
         for name in sorted(set(new) - set(old)):
-            log.warning("source.failed", source=name, error=new[name])
+            log.warning("source.failed", target=target, source=name, error=new[name])
         for name in sorted(set(old) - set(new)):
-            log.info("source.recovered", source=name)
+            log.info("source.recovered", target=target, source=name)
 
         def keyed(latest: Latest) -> dict[tuple[str, str, tuple[str, ...]], Any]:
             return {(f.group, f.code, f.interfaces): f for f in latest.findings}
@@ -151,6 +220,7 @@ class Daemon:
             f = now[key]
             log.warning(
                 "finding.opened",
+                target=target,
                 group=f.group,
                 check=f.name,
                 code=f.code,
@@ -161,33 +231,35 @@ class Daemon:
         for key in sorted(set(was) - set(now)):
             f = was[key]
             log.info(
-                "finding.resolved", group=f.group, check=f.name, code=f.code, interfaces=list(f.interfaces)
+                "finding.resolved",
+                target=target,
+                group=f.group,
+                check=f.name,
+                code=f.code,
+                interfaces=list(f.interfaces),
             )
 
     def modlist(self) -> None:
-        """Refresh STREAMS module lists of physical group members.  Never raises."""
-        if self.stopping.is_set():
+        """Refresh the local host's STREAMS module lists of physical group members.  Never raises."""
+        if self.stopping.is_set() or not self.gathers_local:
             return
         try:
-            snap = self.latest.snapshot
-            if snap is None:
+            if self.latest.snapshot is None:
                 self.cycle()
-                snap = self.latest.snapshot
-            # configured members too, where they are plumbed (a missing one is IPMP011's to report)
-            configured = (i for gc in self.config.groups for i in gc.interfaces if snap and snap.interface(i))
-            names = modlist_targets(snap.groups if snap else (), configured)
             start = time.monotonic()
-            self.modules = gather_modules(self.runner, names, self.config.daemon.command_timeout)
+            names = self.home.refresh_modules(self.config.daemon.command_timeout)
             duration = time.monotonic() - start
             self._swap(modlist_duration=duration)
+            mods = self.home.modules
             log.info(
                 "modlist.completed",
+                target=LOCAL,
                 interfaces=len(names),
-                failed=sorted(s.argv[1] for s in self.modules.sources if not s.ok and s.argv),
+                failed=sorted(s.argv[1] for s in (mods.sources if mods else ()) if not s.ok and s.argv),
                 duration_seconds=round(duration, 4),
             )
         except Exception:
-            log.exception("modlist.crashed")
+            log.exception("modlist.crashed", target=LOCAL)
             return
         # Use the fresh lists now rather than at the next interval.
         self.cycle()
@@ -195,36 +267,64 @@ class Daemon:
     def schedule(self) -> None:
         d = self.config.daemon
         now = datetime.datetime.now(datetime.timezone.utc)
-        self.scheduler.add_job(
-            self.cycle,
-            "interval",
-            id="gather",
-            seconds=d.interval,
-            next_run_time=now,
-            max_instances=1,
-            coalesce=True,
-            jitter=min(5.0, d.interval / 10),
-            misfire_grace_time=max(1, int(d.interval)),
-            replace_existing=True,
-        )
-        if d.modlist_interval > 0:
+        common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "replace_existing": True}
+        if d.local:
+            self.scheduler.add_job(
+                self.cycle,
+                "interval",
+                id="gather",
+                seconds=d.interval,
+                next_run_time=now,
+                jitter=min(5.0, d.interval / 10),
+                misfire_grace_time=max(1, int(d.interval)),
+                **common,
+            )
+        elif self.scheduler.get_job("gather") is not None:
+            self.scheduler.remove_job("gather")
+        if d.local and d.modlist_interval > 0:
             self.scheduler.add_job(
                 self.modlist,
                 "interval",
                 id="modlist",
                 seconds=d.modlist_interval,
                 next_run_time=now + datetime.timedelta(seconds=0.5),
-                max_instances=1,
-                coalesce=True,
                 jitter=min(30.0, d.modlist_interval / 10),
                 misfire_grace_time=max(1, int(d.modlist_interval)),
-                replace_existing=True,
+                **common,
             )
         elif self.scheduler.get_job("modlist") is not None:
             self.scheduler.remove_job("modlist")
-            self.modules = None
+            self.home.modules = None
+        for name in self.targets:
+            self._schedule_target(name, now)
+
+    def _schedule_target(self, name: str, first: datetime.datetime) -> None:
+        d = self.config.daemon
+        self.scheduler.add_job(
+            self.cycle_target,
+            "interval",
+            args=(name,),
+            id=f"target:{name}",
+            executor=TARGETS_EXECUTOR,
+            seconds=d.interval,
+            next_run_time=first,
+            jitter=min(5.0, d.interval / 10),
+            misfire_grace_time=max(1, int(d.interval)),
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
 
     # ---------------------------------------------------------------- reload
+
+    def _retire(self, name: str, runner: Any) -> None:
+        """Close a replaced runner once the cycle using it, if any, is over."""
+
+        def retire() -> None:
+            with self._lock(name):
+                runner.close()
+
+        threading.Thread(target=retire, daemon=True).start()
 
     def reload(self) -> None:
         path = self.config_path
@@ -240,17 +340,47 @@ class Daemon:
             return
         old = self.config
         self.config = new
-        if isinstance(self.runner, SubprocessRunner):
-            self.runner.path = new.daemon.path
-            self.runner.root = new.daemon.root
-        if (old.daemon.interval, old.daemon.modlist_interval) != (
+        home = self.home
+        if isinstance(home.runner, SubprocessRunner):
+            # A new runner for the new path and root; the old one is closed
+            # once a cycle using it ends (modlists it left running carry over).
+            fresh = SubprocessRunner(new.daemon.path, root=new.daemon.root)
+            fresh.adopt(home.runner)
+            self._retire(LOCAL, home.runner)
+            home.runner = fresh
+        home.config = new
+        home.interval, home.modlist_interval = new.daemon.interval, new.daemon.modlist_interval
+        now = datetime.datetime.now(datetime.timezone.utc)
+        before = {t.name: t for t in old.targets}
+        after = {t.name: t for t in new.targets}
+        for name in sorted(set(before) | set(after)):
+            t = self.targets.get(name)
+            if name not in after:
+                if self.scheduler.get_job(f"target:{name}") is not None:
+                    self.scheduler.remove_job(f"target:{name}")
+                if t is not None:
+                    self._retire(name, t.runner)
+                    del self.targets[name]
+                continue
+            if t is not None and before.get(name) == after[name] and old.daemon == new.daemon:
+                t.config = new.for_target(name)  # checks settings may have changed
+                continue
+            fresh_target = self._remote(new, after[name])
+            if t is not None:
+                fresh_target.latest = t.latest  # served until the next gather
+                self._retire(name, t.runner)
+            self.targets[name] = fresh_target
+            if self.scheduler.running or self.scheduler.get_job(f"target:{name}") is not None:
+                self._schedule_target(name, now)
+        if (old.daemon.interval, old.daemon.modlist_interval, old.daemon.local) != (
             new.daemon.interval,
             new.daemon.modlist_interval,
+            new.daemon.local,
         ):
             self.schedule()
         restart = [
             k
-            for k in ("listen", "tls_cert_file", "tls_key_file")
+            for k in ("listen", "tls_cert_file", "tls_key_file", "target_concurrency")
             if getattr(old.daemon, k) != getattr(new.daemon, k)
         ]
         self._swap(
@@ -259,9 +389,36 @@ class Daemon:
             interval=new.daemon.interval,
             modlist_interval=new.daemon.modlist_interval,
         )
-        log.info("config.reloaded", path=path, needs_restart=restart)
+        log.info("config.reloaded", path=path, needs_restart=restart, targets=sorted(self.targets))
         if self.scheduler.get_job("gather") is not None:
             self.scheduler.modify_job("gather", next_run_time=datetime.datetime.now(datetime.timezone.utc))
+
+    def target_views(self) -> list[web.TargetView]:
+        """What the landing page shows of each [[target]]."""
+        out = []
+        for name, t in sorted(self.targets.items()):
+            assert isinstance(t.runner, SshRunner)
+            cfg = t.runner.target
+            out.append(
+                web.TargetView(
+                    name,
+                    f"{cfg.user}@{cfg.host}:{cfg.port}",
+                    t.latest,
+                    t.probe_success,
+                    t.probe_error,
+                )
+            )
+        return out
+
+    def close(self) -> None:
+        """Stop every runner: local commands are killed (a modlist is left to
+        finish), SSH masters are ended."""
+        runners = [self.home.runner] + [t.runner for t in self.targets.values()]
+        for r in runners:
+            try:
+                r.close()
+            except Exception:
+                log.exception("runner.close_failed")
 
     # ---------------------------------------------------------------- HTTP
 
@@ -293,18 +450,53 @@ class Daemon:
             start_response("200 OK", headers)
             return [body]
 
+        probes: dict[str, tuple[Any, bytes]] = {}
+
+        def probe(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            names = query.get("target", [])
+            if len(names) != 1 or not names[0]:
+                return plain(start_response, "400 Bad Request", "give one target: /probe?target=NAME\n")
+            # Only ever matched against the configured list: never a host to reach.
+            t = self.targets.get(names[0])
+            if t is None:
+                return plain(start_response, "404 Not Found", "no such target in the configuration\n")
+            key = (t.latest, t.probe_success, t.probe_duration)
+            with cache_lock:
+                held = probes.get(t.name)
+                if held is None or held[0] != key:
+                    reg = CollectorRegistry(auto_describe=False)
+                    reg.register(
+                        IpmpdCollector(lambda: t.latest, lambda: (t.probe_success, t.probe_duration))
+                    )
+                    held = (key, generate_latest(reg))
+                    probes[t.name] = held
+                body = held[1]
+            headers = [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))]
+            start_response("200 OK", headers)
+            return [body]
+
+        def plain(start_response: Callable[..., Any], status: str, text: str) -> Iterable[bytes]:
+            body = text.encode("utf-8")
+            start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return [body]
+
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             path = environ.get("PATH_INFO", "/")
             if path == "/metrics":
                 return metrics(environ, start_response)
+            if path == "/probe":
+                return probe(environ, start_response)
             if path == "/":
-                body = web.page(self.get_latest()).encode("utf-8")
+                body = web.page(self.get_latest(), self.target_views(), local=self.gathers_local).encode(
+                    "utf-8"
+                )
                 start_response(
                     "200 OK",
                     [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
                 )
                 return [body]
-            body = b"not found; see /metrics or /\n"
+            body = b"not found; see /metrics, /probe?target=NAME or /\n"
             start_response(
                 "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
             )
@@ -411,6 +603,8 @@ def main(args: argparse.Namespace) -> int:
         listen=f"{host}:{port}",
         metrics=f"{scheme}://{host}:{port}/metrics",
         pid=os.getpid(),
+        local=config.daemon.local,
+        targets=sorted(daemon.targets),
     )
     log.info(
         "modules.sources",
@@ -424,7 +618,7 @@ def main(args: argparse.Namespace) -> int:
             daemon.reload_requested.clear()
             daemon.reload()
     log.info("daemon.stopping")
-    runner.close()
+    daemon.close()
     daemon.scheduler.shutdown(wait=False)
     stopper = threading.Thread(target=server.shutdown, daemon=True)
     stopper.start()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Iterator
-from typing import Callable
+from typing import Callable, Optional
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -27,9 +27,18 @@ LAST = " (from the last gather)"
 UNKNOWN = "unknown"
 
 
+Probe = tuple[Optional[bool], Optional[float]]  # (read the interface list?, seconds)
+
+
 class IpmpdCollector(Collector):
-    def __init__(self, latest: Callable[[], Latest]) -> None:
+    """``/metrics``: the local host's families and the daemon's own.  With
+    ``probe``, ``/probe?target=``: one target's families (checks, groups,
+    interfaces, sources) and the probe pair, never the daemon's own, so fleet
+    alerts do not multiply."""
+
+    def __init__(self, latest: Callable[[], Latest], probe: Optional[Callable[[], Probe]] = None) -> None:
         self._latest = latest
+        self._probe = probe
 
     def describe(self) -> list[Metric]:
         return []
@@ -39,7 +48,22 @@ class IpmpdCollector(Collector):
         yield from self._checks(latest)
         yield from self._groups(latest)
         yield from self._sources(latest)
-        yield from self._daemon(latest)
+        if self._probe is None:
+            yield from self._daemon(latest)
+            return
+        success, duration = self._probe()
+        ok = GaugeMetricFamily(
+            "ipmpd_probe_success",
+            "1 when the target's last gather read its interface list, 0 when it could not (or not yet)",
+        )
+        ok.add_metric([], 1.0 if success else 0.0)
+        yield ok
+        dur = GaugeMetricFamily(
+            "ipmpd_probe_duration_seconds", "Duration of the target's last SSH round trip and gather"
+        )
+        if duration is not None:
+            dur.add_metric([], duration)
+        yield dur
 
     def _checks(self, latest: Latest) -> Iterator[Metric]:
         result = GaugeMetricFamily(

@@ -103,6 +103,14 @@ class SubprocessRunner:
     def holds(self, argv: Sequence[str]) -> bool:
         return True
 
+    def adopt(self, old: SubprocessRunner) -> None:
+        """Take over the commands ``old`` left running (kill=False): this runner
+        starts no modlist while one of them still runs."""
+        with old._lock:
+            left = dict(old._unkillable)
+        with self._lock:
+            self._unkillable.update(left)
+
     def run(self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, kill: bool = True) -> CommandResult:
         args = tuple(argv)
         start = time.monotonic()

@@ -90,6 +90,9 @@ class Target:
     probe_duration: Optional[float] = None
     probe_error: Optional[str] = None
 
+    def probe(self) -> tuple[Optional[bool], Optional[float]]:
+        return self.probe_success, self.probe_duration
+
     @property
     def remote(self) -> bool:
         return isinstance(self.runner, SshRunner)

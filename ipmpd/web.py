@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 from ipmpd import __version__
 from ipmpd.render import interface_state
@@ -37,7 +39,45 @@ def modules_line(latest: Latest, now: float) -> str:
     )
 
 
-def page(latest: Latest, now: float | None = None) -> str:
+@dataclass(frozen=True)
+class TargetView:
+    name: str
+    address: str
+    latest: Latest
+    success: Optional[bool]
+    error: Optional[str]
+
+
+def targets_table(targets: list[TargetView], now: float) -> list[str]:
+    if not targets:
+        return []
+    out = [
+        f"<h2>Targets ({len(targets)})</h2><table><tr><th>target</th><th>address</th><th>state</th>"
+        "<th>last gather</th><th>findings</th><th>not checked</th><th>probe</th></tr>"
+    ]
+    for t in targets:
+        if t.success is None:
+            state = "not read yet"
+        elif t.success:
+            state = "read"
+        else:
+            state = f'<span class="error">could not read: {_e(t.error or "interface list unknown")}</span>'
+        unknown = sum(1 for r in t.latest.results if r.status == "unknown")
+        out.append(
+            f"<tr><td>{_e(t.name)}</td><td>{_e(t.address)}</td><td>{state}</td>"
+            f"<td>{_e(_age(t.latest.last_gather, now))}</td><td>{len(t.latest.findings)}</td>"
+            f'<td>{unknown}</td><td><a href="/probe?target={_e(t.name)}">/probe</a></td></tr>'
+        )
+    out.append("</table>")
+    return out
+
+
+def page(
+    latest: Latest,
+    targets: Optional[list[TargetView]] = None,
+    now: float | None = None,
+    local: bool = True,
+) -> str:
     now = time.time() if now is None else now
     snap = latest.snapshot
     out = [
@@ -58,8 +98,13 @@ def page(latest: Latest, now: float | None = None) -> str:
             '<p class="error">The last configuration reload was rejected; the previous '
             "configuration is still in use.</p>"
         )
+    out += targets_table(targets or [], now)
     if snap is None:
-        out.append("<p>No gather has completed yet.</p></body></html>")
+        if local:
+            out.append("<p>No gather has completed yet.</p>")
+        else:
+            out.append("<p>This host is not gathered ([daemon] local = false).</p>")
+        out.append("</body></html>")
         return "\n".join(out)
     blind = snap.discovery_errors()
     if blind:

@@ -23,6 +23,7 @@ class Daemon:
         extra: str = "",
         args: tuple[str, ...] = (),
         modlist_interval: Optional[str] = "1s",  # None: leave it at its default (off)
+        interval: str = "1s",
     ):
         self.port = free_port()
         self.host = host
@@ -32,7 +33,7 @@ class Daemon:
         self.config = tmp / "ipmpd.toml"
         self.base_config = (
             "[daemon]\n"
-            'interval = "1s"\n'
+            f'interval = "{interval}"\n'
             + (f'modlist_interval = "{modlist_interval}"\n' if modlist_interval is not None else "")
             + 'command_timeout = "2s"\n'
             f'listen = "127.0.0.1:{self.port}"\n'

@@ -251,3 +251,28 @@ class FakeHost:
         done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+
+def make_static_fakebin(capture: Path, dest: Path) -> Path:
+    """Fake Solaris commands as small sh scripts that print a capture's
+    outputs: far cheaper than fake-solaris, for many hosts at once."""
+    dest.mkdir(parents=True, exist_ok=True)
+    data = json.loads((capture / "capture.json").read_text())
+    by_name: dict[str, list[str]] = {}
+    for c in data["commands"]:
+        argv = c["argv"]
+        lines = [f"'{' '.join(argv[1:])}')"]
+        if c.get("stdout"):
+            lines.append(f"    cat '{capture / c['stdout']}'")
+        if c.get("stderr"):
+            lines.append(f"    cat '{capture / c['stderr']}' >&2")
+        lines.append(f"    exit {c.get('exit', 0)} ;;")
+        by_name.setdefault(argv[0], []).extend(lines)
+    for name in FAKE_COMMANDS:
+        body = "\n".join(by_name.get(name, []))
+        script = dest / name
+        script.write_text(
+            f'#!/bin/sh\ncase "$*" in\n{body}\n*) echo "{name}: not found" >&2; exit 127 ;;\nesac\n'
+        )
+        script.chmod(0o755)
+    return dest
