@@ -85,3 +85,17 @@ def test_durations():
 def test_defaults():
     cfg = Config()
     assert cfg.daemon.listen == "0.0.0.0:9742" and cfg.groups == ()
+
+
+def test_the_example_target_block_loads_when_uncommented(tmp_path):
+    text = EXAMPLE.read_text()
+    block = text[text.index("\n# [[target]]\n") + 1 :]
+    lines = [line[2:] if line.startswith("# ") else line for line in block.splitlines()]
+    for name in ("id_ed25519", "known_hosts"):
+        (tmp_path / name).write_text("")
+    uncommented = "\n".join(lines).replace("/etc/ipmpd/", f"{tmp_path}/")
+    cfg = load(str(tmp_path / "ipmpd.toml"), uncommented)
+    t = cfg.targets[0]
+    assert (t.name, t.port, t.modlist_interval, t.privilege) == ("sol10-db1", 22, 0, "none")
+    assert t.groups[0].interfaces == ("ce0", "ce1")
+    assert cfg.groups == () and cfg.for_target("sol10-db1").groups == t.groups

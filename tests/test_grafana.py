@@ -188,3 +188,39 @@ def test_every_promql_expression_parses_and_uses_only_exported_names(live_scrape
 def test_reference_checker_catches_a_wrong_name(live_scrape):
     names, _ = references('ipmpd_group_sate{state="ok"} == 1')
     assert names - set(live_scrape) == {"ipmpd_group_sate"}
+
+
+def test_the_readme_fleet_scrape_configs_are_valid_prometheus_configs(tmp_path):
+    """The README's /probe scrape configs pass promtool, and relabelling makes
+    the target the instance and the fleet box the address."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Hosts without Python") : readme.index("## What ipmpd runs")]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    static = next(b for b in blocks if b.startswith("scrape_configs:"))
+    file_sd = next(b for b in blocks if "file_sd_configs" in b)
+    sd_file = next(b for b in blocks if b.startswith("# /etc/prometheus/ipmpd-fleet/"))
+    (tmp_path / "fleet").mkdir()
+    (tmp_path / "fleet" / "a.yml").write_text(sd_file)
+    config = static + file_sd.replace("ipmpd-fleet\n", "ipmpd-fleet-sd\n", 1).replace(
+        "/etc/prometheus/ipmpd-fleet/", f"{tmp_path}/fleet/"
+    )
+    path = tmp_path / "prometheus.yml"
+    path.write_text(config)
+    promtool = tool("promtool")
+    done = subprocess.run([promtool, "check", "config", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for job, address in (
+        ("ipmpd-fleet", "fleetbox.example.net:9742"),
+        ("ipmpd-fleet-sd", "fleetbox-a.example.net:9742"),
+    ):
+        done = subprocess.run(
+            [promtool, "check", "service-discovery", "--timeout=3s", str(path), job],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        targets = json.loads(done.stdout)
+        assert [t["labels"]["instance"] for t in targets] == ["sol10-db1", "sol10-db2"]
+        assert {t["labels"]["__address__"] for t in targets} == {address}
+        assert {t["labels"]["__metrics_path__"] for t in targets} == {"/probe"}
