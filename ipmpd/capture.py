@@ -54,6 +54,7 @@ class Recorded:
     stderr: str
     exit: int  # 127: the command was not on the host's PATH
     missing: bool = False
+    timeout: Optional[float] = None  # killed after this many seconds, still running
 
 
 @dataclass
@@ -179,12 +180,15 @@ def read_dir(directory: str | os.PathLike[str]) -> Capture:
         if c.get("missing") is True:
             cap.commands[tuple(argv)] = Recorded("", "", 127, missing=True)
             continue
+        timeout = c.get("timeout")
+        if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)):
+            raise CaptureError(f"{where}.timeout: must be a number of seconds")
         exit_status = c.get("exit", 0)
         if not isinstance(exit_status, int) or isinstance(exit_status, bool):
             raise CaptureError(f"{where}.exit: must be an integer")
         stdout = content(c.get("stdout"), f"{where}.stdout", False)
         stderr = content(c.get("stderr"), f"{where}.stderr", False)
-        cap.commands[tuple(argv)] = Recorded(stdout, stderr, exit_status)
+        cap.commands[tuple(argv)] = Recorded(stdout, stderr, exit_status, timeout=timeout)
     for i, f in enumerate(files):
         where = f"{manifest}: files[{i}]"
         if not isinstance(f, dict) or not isinstance(f.get("path"), str):
@@ -282,16 +286,19 @@ def read_stream(data: bytes, origin: str = "<stream>") -> Capture:
             argv = tuple(rest.split(" "))
             if not rest or not all(_WORD.match(w) for w in argv):
                 raise s.fail(f"command {rest[:60]!r}: not a list of words")
-            outcome = s.need("'status N' or 'missing'")
+            outcome = s.need("'status N', 'timeout N' or 'missing'")
             if outcome == "missing":
                 cap.commands[argv] = Recorded("", "", 127, missing=True)
             else:
                 st = outcome.split()
-                if len(st) != 2 or st[0] != "status" or not st[1].isdigit():
-                    raise s.fail(f"expected 'status N' or 'missing', found {outcome[:60]!r}")
+                if len(st) != 2 or st[0] not in ("status", "timeout") or not st[1].isdigit():
+                    raise s.fail(f"expected 'status N', 'timeout N' or 'missing', found {outcome[:60]!r}")
                 stdout = _text(s.blob("stdout"))
                 stderr = _text(s.blob("stderr"))
-                cap.commands[argv] = Recorded(stdout, stderr, int(st[1]))
+                if st[0] == "timeout":
+                    cap.commands[argv] = Recorded(stdout, stderr, 124, timeout=float(st[1]))
+                else:
+                    cap.commands[argv] = Recorded(stdout, stderr, int(st[1]))
             records += 1
         elif kind == "file":
             if not _WORD.match(rest) or not rest.startswith("/"):
@@ -353,7 +360,10 @@ def stream_bytes(cap: Capture) -> bytes:
         if rec.missing:
             out.append(b"missing\n")
         else:
-            out.append(f"status {rec.exit}\n".encode("ascii"))
+            if rec.timeout is not None:
+                out.append(f"timeout {int(rec.timeout)}\n".encode("ascii"))
+            else:
+                out.append(f"status {rec.exit}\n".encode("ascii"))
             out.append(_frame("stdout", rec.stdout.encode("utf-8")))
             out.append(_frame("stderr", rec.stderr.encode("utf-8")))
         records += 1
@@ -405,6 +415,8 @@ def write_dir(cap: Capture, directory: str | os.PathLike[str]) -> Path:
             entry["stderr"] = f"{stem}.err"
             (out / f"{stem}.err").write_text(rec.stderr, encoding="utf-8")
         entry["exit"] = rec.exit
+        if rec.timeout is not None:
+            entry["timeout"] = rec.timeout
         commands.append(entry)
     files: list[dict[str, Any]] = []
     for path, text in sorted(cap.files.items()):

@@ -185,8 +185,10 @@ def host_snapshot(
     """Gather the host the arguments name, and the configuration to check it with."""
     t = _target(args, config)
     if t is None:
-        return gather(make_runner(args, config), run_modlist=args.modlist, extra_modlist=extra), config
-    ssh = SshRunner(t, timeout=config.daemon.target_timeout)
+        runner = make_runner(args, config)
+        timeout = config.daemon.command_timeout
+        return gather(runner, run_modlist=args.modlist, extra_modlist=extra, timeout=timeout), config
+    ssh = SshRunner.from_config(t, config.daemon)
     try:
         snap, _ = gather_remote(ssh, t.groups, None, args.modlist, extra)
     finally:
@@ -592,7 +594,7 @@ def checks_markdown() -> str:
 def cmd_capture(args: argparse.Namespace, config: Config) -> int:
     t = _target(args, config)
     if t is not None:
-        ssh = SshRunner(t, timeout=config.daemon.target_timeout)
+        ssh = SshRunner.from_config(t, config.daemon)
         try:
             cap = ssh.collect(modlist=args.modlist, extra=target_members(t.groups))
         except CollectError as e:
@@ -603,7 +605,7 @@ def cmd_capture(args: argparse.Namespace, config: Config) -> int:
         snap = gather(CaptureRunner(cap))
     else:
         rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
-        snap = gather(rec, run_modlist=args.modlist)
+        snap = gather(rec, run_modlist=args.modlist, timeout=config.daemon.command_timeout)
         taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
         cap = rec.capture
         cap.taken_at = taken.strftime("%Y-%m-%dT%H:%M:%SZ")

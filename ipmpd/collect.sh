@@ -3,7 +3,7 @@
 # illumos host, with no Python, and writes one ipmpd-capture/2 stream to
 # standard output (docs/capture-format.md).  Read-only unless --modlist.
 #
-#   sh collect.sh [--modlist [--pfexec]] [--path DIR[:DIR...]] [--root DIR] [IF ...] > host.capture
+#   sh collect.sh [--modlist [--pfexec]] [--path DIR[:DIR...]] [--timeout N] [--root DIR] [IF ...] > host.capture
 #   ipmpd check --capture host.capture
 #
 #   --modlist  also run `ifconfig IF modlist` for every group member and
@@ -15,6 +15,8 @@
 #              under the "ipmpd Modlist" rights profile (README, Privileges)
 #   --path P   the PATH the commands run with
 #              (default /usr/sbin:/usr/bin:/sbin:/bin)
+#   --timeout N  kill a command (never a modlist) still running after N
+#              seconds, as ipmpd does on a host it runs on (default 10; 0: none)
 #   --root DIR read the host's files under DIR (default /; for tests and
 #              for a host's files copied elsewhere)
 #   IF ...     more interfaces to read modules for (configured members)
@@ -44,6 +46,7 @@ export PATH LC_ALL LANG
 
 cmdpath=/usr/sbin:/usr/bin:/sbin:/bin
 modlist=no
+timeout=10
 pfexec=no
 modlist_helper=/opt/ipmpd/libexec/ipmpd-modlist
 root=
@@ -58,6 +61,16 @@ while [ $# -gt 0 ]; do
             exit 2
         fi
         cmdpath=$2
+        shift
+        ;;
+    --timeout)
+        case $2 in
+        "" | *[!0-9]*)
+            echo "collect.sh: --timeout needs a whole number of seconds" >&2
+            exit 2
+            ;;
+        esac
+        timeout=$2
         shift
         ;;
     --root)
@@ -146,10 +159,27 @@ run_cmd() {
         (trap '' 1 2 15; PATH=$cmdpath; export PATH; exec "$found" ${1+"$@"}) \
             > "$tmp/out" 2> "$tmp/err" < /dev/null
     else
-        (PATH=$cmdpath; export PATH; exec "$found" ${1+"$@"}) > "$tmp/out" 2> "$tmp/err" < /dev/null
+        # Killed at the timeout (the watcher leaves a mark first), as ipmpd
+        # kills a hung command on a host it runs on; a modlist above never is.
+        (PATH=$cmdpath; export PATH; exec "$found" ${1+"$@"}) > "$tmp/out" 2> "$tmp/err" < /dev/null &
+        run_pid=$!
+        if [ "$timeout" -gt 0 ]; then
+            (sleep "$timeout"; : > "$tmp/timedout.$nrec"; kill -9 "$run_pid") > /dev/null 2>&1 &
+            run_watch=$!
+        fi
+        wait "$run_pid"
+        status=$?
+        if [ "$timeout" -gt 0 ]; then
+            kill "$run_watch" > /dev/null 2>&1
+        fi
     fi
-    status=$?
-    echo "status $status"
+    status=${status:-$?}
+    if [ -f "$tmp/timedout.$nrec" ]; then
+        echo "timeout $timeout"
+        status=
+    else
+        echo "status $status"
+    fi
     frame stdout "$tmp/out"
     frame stderr "$tmp/err"
 }

@@ -111,7 +111,7 @@ class Daemon:
     @staticmethod
     def _remote(config: Config, t: TargetConfig) -> Target:
         d = config.daemon
-        ssh = SshRunner(t, timeout=d.target_timeout, persist=max(60.0, 3 * d.interval))
+        ssh = SshRunner.from_config(t, d)
         return Target(t.name, ssh, config.for_target(t.name), d.interval, t.modlist_interval, Latest())
 
     # ---------------------------------------------------------------- state

@@ -308,6 +308,9 @@ class CaptureRunner:
             return CommandResult(args, "", "", None, 0.0, "not recorded in the capture")
         if held.missing:
             return CommandResult(args, "", "", 127, 0.0, "command not found")
+        if held.timeout is not None:
+            why = f"timed out after {held.timeout:g}s"
+            return CommandResult(args, held.stdout, held.stderr, None, held.timeout, why, signal.SIGKILL)
         if held.exit != 0:
             return CommandResult(
                 args, held.stdout, held.stderr, held.exit, 0.0, _describe_exit(held.exit, held.stderr)
@@ -349,6 +352,10 @@ class RecordingRunner:
         result = self.inner.run(argv, timeout, kill)
         if result.exit_status == 127 and result.error == "command not found":
             self.capture.commands[result.argv] = Recorded("", "", 127, missing=True)
+        elif result.error and result.error.startswith("timed out after"):
+            self.capture.commands[result.argv] = Recorded(
+                result.stdout, result.stderr, 124, timeout=max(1.0, round(timeout))
+            )
         elif not result.left_running:
             rc = result.exit_status if result.exit_status is not None else 124
             self.capture.commands[result.argv] = Recorded(result.stdout, result.stderr, rc)

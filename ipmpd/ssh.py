@@ -17,6 +17,7 @@ kept ``ControlPersist`` seconds after its last use.
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import shutil
@@ -31,7 +32,7 @@ from typing import Optional
 from ipmpd import capture as capture_mod
 from ipmpd import collector
 from ipmpd.capture import Capture, CaptureError
-from ipmpd.config import TargetConfig
+from ipmpd.config import DaemonConfig, TargetConfig
 from ipmpd.sources import LINK_NAME
 
 OUTPUT_CAP = 64 * 1024 * 1024
@@ -65,12 +66,14 @@ class SshRunner:
         target: TargetConfig,
         timeout: float = 30.0,
         persist: float = 300.0,
+        command_timeout: float = 10.0,
         ssh: str = "ssh",
         control_dir: Optional[str] = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.persist = max(1, int(persist))
+        self.command_timeout = max(1, math.ceil(command_timeout))
         self.ssh = ssh
         self._own_dir = control_dir is None
         self.control_dir = control_dir or tempfile.mkdtemp(prefix="ipmpd-ssh-")
@@ -79,6 +82,17 @@ class SshRunner:
         self._lock = threading.Lock()
         self._running: Optional[subprocess.Popen[bytes]] = None  # a modlist collection left to finish
         self._closed = False
+
+    @classmethod
+    def from_config(cls, target: TargetConfig, daemon: DaemonConfig) -> SshRunner:
+        """With the [daemon] bounds: the round trip, each command, and a
+        master kept three intervals after its last use."""
+        return cls(
+            target,
+            timeout=daemon.target_timeout,
+            persist=max(60.0, 3 * daemon.interval),
+            command_timeout=daemon.command_timeout,
+        )
 
     # ---------------------------------------------------------------- argv
 
@@ -143,7 +157,7 @@ class SshRunner:
     def script(self, modlist: bool, extra: Iterable[str] = ()) -> bytes:
         """The collector with its arguments set on its first line."""
         t = self.target
-        args = ["--path", t.path]
+        args = ["--path", t.path, "--timeout", str(self.command_timeout)]
         if t.root != "/":
             args += ["--root", t.root]
         if modlist:

@@ -300,3 +300,23 @@ def test_capture_stream_round_trip_and_directory_formats(tmp_path, capsys):
     assert stream_bytes(again) == stream_bytes(cap)
     # a /1 directory (the demo) is still read
     assert capture.load(str(host.capture)).format == "ipmpd-capture/1"
+
+
+def test_a_hung_command_is_killed_at_the_timeout_like_the_python_gatherer(tmp_path, capsys):
+    def stall(c: Path) -> None:
+        edit_output(
+            c, ["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"], None, behaviour="stall"
+        )
+
+    host = FakeHost(tmp_path, stall)
+    host.config.write_text(host.config.read_text() + 'command_timeout = "1s"\n')
+    expected = check_json(capsys, "--config", str(host.config))
+    stream = host.collect(shell("dash"), "--timeout", "1")
+    assert b"\ntimeout 1\n" in stream
+    (tmp_path / "s.capture").write_bytes(stream)
+    assert check_json(capsys, "--capture", str(tmp_path / "s.capture")) == expected
+    cap = read_stream(stream)
+    result = CaptureRunner(cap).run(["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"])
+    assert result.error == "timed out after 1s" and result.exit_status is None
+    # a stream written back keeps the timeout
+    assert read_stream(stream_bytes(cap)).commands == cap.commands

@@ -122,12 +122,16 @@ def probe(d: DaemonProcess, name: str) -> str:
 def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_other(tmp_path, sshd):
     good = FakeHost(tmp_path / "good")
     slow_host = copy_demo(tmp_path / "slow" / "host")
-    edit_output(
-        slow_host,
+    # five commands that never answer: the collector kills each after the
+    # command timeout (2 s), so the round trip outlives target_timeout (4 s)
+    for argv in (
+        ["ifconfig", "-a"],
         ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"],
-        None,
-        behaviour="hang",
-    )
+        ["ipmpstat", "-i", "-P", "-o", "interface,active,group,flags,link,probe,state"],
+        ["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"],
+        ["dladm", "show-phys", "-p", "-o", "link,media,state,speed,duplex,device"],
+    ):
+        edit_output(slow_host, argv, None, behaviour="stall")
     slow = FakeHost.__new__(FakeHost)
     slow.capture, slow.root = slow_host, tmp_path / "slow" / "root"
     write_hostname_files(slow_host, slow.root)
@@ -296,7 +300,7 @@ def test_nothing_from_the_config_reaches_a_shell_unquoted(tmp_path):
         # the remote command is a constant; the arguments travel inside the stream
         assert argv[-1] == "/bin/sh -s" and argv[-2] == "127.0.0.1" and argv[-3] == "--"
         head = ssh.script(True, ["e1000g0", "e1000g1; reboot", "$(x)0"]).split(b"\n", 1)[0]
-        assert head == b"set -- --path /opt/x:/usr/bin --modlist e1000g0"
+        assert head == b"set -- --path /opt/x:/usr/bin --timeout 10 --modlist e1000g0"
     finally:
         ssh.close()
 
