@@ -252,7 +252,7 @@ class _Stream:
         if len(body) < length or self.data[self.pos + length : self.pos + length + 1] != b"\n":
             raise self.fail(f"truncated: {label} of {length} bytes is cut short", start_line)
         if cksum(body) != crc:
-            raise self.fail(f"{label}: checksum does not match (altered or corrupted)", start_line)
+            raise self.fail(f"{label}: checksum does not match (corrupted or edited)", start_line)
         self.pos += length + 1
         self.lineno += body.count(b"\n") + 1
         return body
@@ -273,7 +273,7 @@ def read_stream(data: bytes, origin: str = "<stream>") -> Capture:
         here = s.lineno
         if kind == "end":
             if not rest.isdigit() or int(rest) != records:
-                raise s.fail(f"'end {rest}' does not match the {records} records read (altered)")
+                raise s.fail(f"'end {rest}' does not match the {records} records read (cut or edited)")
             if s.pos != len(data):
                 raise s.fail("data after the end line")
             return cap
@@ -368,8 +368,11 @@ def stream_bytes(cap: Capture) -> bytes:
             out.append(_frame("stderr", rec.stderr.encode("utf-8")))
         records += 1
     for pattern, matches in sorted(cap.globs.items()):
+        if not _WORD.match(pattern):
+            continue
         out.append(f"glob {pattern}\n".encode("ascii"))
-        out.extend(f"match {m}\n".encode("ascii") for m in matches)
+        # a name the stream cannot frame is one no source reads (the collector skips it too)
+        out.extend(f"match {m}\n".encode("ascii") for m in matches if _WORD.match(m))
         records += 1
     for path in sorted(set(cap.files) | cap.absent | set(cap.unreadable)):
         if not _WORD.match(path):

@@ -190,7 +190,7 @@ def host_snapshot(
         return gather(runner, run_modlist=args.modlist, extra_modlist=extra, timeout=timeout), config
     ssh = SshRunner.from_config(t, config.daemon)
     try:
-        snap, _ = gather_remote(ssh, t.groups, None, args.modlist, extra)
+        snap, _, _ = gather_remote(ssh, t.groups, None, args.modlist, extra)
     finally:
         ssh.close()
     return snap, config.for_target(t.name)
@@ -377,7 +377,8 @@ def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
         _dump(render.snapshot_dict(snap))
     else:
         print(render.snapshot_text(snap))
-    return EXIT_OK
+    # the interface list could not be read: what was printed is not the host
+    return EXIT_BLIND if snap.interface_list_error() is not None else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:

@@ -32,7 +32,9 @@
 #   - no `test -e` (use -f and -d), no [[ ]], no `! cmd`, no ${#v}, and no
 #     ${v#...} or ${v%...} (expr and awk cut strings instead)
 #   - "$@" is written ${1+"$@"}: old shells turn an empty "$@" into one word
-#   - awk programs use only what the original awk has (no sub, no -v)
+#   - awk programs use only what the original awk (Solaris 10 /usr/bin/awk)
+#     has: no sub/gsub/match, no -v, no ?:, no comparison or match as a value
+#     (write if (...) x = 1), no bare variable as a pattern
 #   - captured data is never passed to echo or read: outputs go to files
 #     and reach the stream through cat, framed by the CRC and byte count
 #     that cksum prints; echo is given only this script's own words and
@@ -110,7 +112,9 @@ if mkdir "$tmp"; then :; else
     exit 1
 fi
 trap 'rm -rf "$tmp"' 0
-trap 'exit 1' 1 2 15
+# Numbers, not names: Solaris 10's /bin/sh knows no signal names (HUP INT PIPE TERM).
+# shellcheck disable=SC2172
+trap 'exit 1' 1 2 13 15
 
 nrec=0
 platform=unknown
@@ -164,7 +168,9 @@ run_cmd() {
         (PATH=$cmdpath; export PATH; exec "$found" ${1+"$@"}) > "$tmp/out" 2> "$tmp/err" < /dev/null &
         run_pid=$!
         if [ "$timeout" -gt 0 ]; then
-            (sleep "$timeout"; : > "$tmp/timedout.$nrec"; kill -9 "$run_pid") > /dev/null 2>&1 &
+            # (the watcher lets go of the collector's output first: some
+            # shells would leave it open in the sleep, holding up the reader)
+            (exec > /dev/null 2>&1 < /dev/null; sleep "$timeout"; : > "$tmp/timedout.$nrec"; kill -9 "$run_pid") &
             run_watch=$!
         fi
         wait "$run_pid"
@@ -198,12 +204,17 @@ run_src() {
 read_file() {
     echo "file $1"
     nrec=`expr "$nrec" + 1`
+    read_file_dir=`expr "x$1" : 'x\(.*\)/'`
     if [ -f "$root$1" ] || [ -d "$root$1" ]; then
         if cat "$root$1" > "$tmp/out" 2> "$tmp/err"; then
             frame content "$tmp/out"
         else
             frame error "$tmp/err"
         fi
+    elif [ -d "$root$read_file_dir" ] && [ ! -x "$root$read_file_dir" ]; then
+        # the directory cannot be searched: whether the file exists is unknown
+        echo "$1: Permission denied (cannot search $read_file_dir)" > "$tmp/err"
+        frame error "$tmp/err"
     else
         echo absent
     fi
@@ -267,24 +278,30 @@ applies() {
 # links: group members (unit 0, not an IPMP interface) from ifconfig -a,
 # and the interfaces named on the command line; link names only, sorted
 links() {
+    : > "$tmp/links"
     if [ -f "$tmp/src.ifconfig" ]; then
         awk '
         /^[A-Za-z]/ {
             n = $1
             if (substr(n, length(n), 1) == ":") n = substr(n, 1, length(n) - 1)
-            unit0 = (index(n, ":") == 0)
-            ipmp = ($0 ~ /[<,]IPMP[,>]/)
+            unit0 = 1
+            if (index(n, ":") > 0) unit0 = 0
+            ipmp = 0
+            if ($0 ~ /[<,]IPMP[,>]/) ipmp = 1
             next
         }
-        $1 == "groupname" && NF > 1 && unit0 && !ipmp { print n }
-        ' "$tmp/src.ifconfig" > "$tmp/links"
-    else
-        : > "$tmp/links"
+        $1 == "groupname" && NF > 1 && unit0 == 1 && ipmp == 0 { print n }
+        ' "$tmp/src.ifconfig" >> "$tmp/links"
+    fi
+    # ipmpstat -g's members too, as the Python gatherer takes them: the last
+    # field, its ( ) and [ ] marks dropped
+    if [ -f "$tmp/src.ipmp-groups" ]; then
+        awk -F: '{ print $NF }' "$tmp/src.ipmp-groups" | sed 's/[][()]/ /g' >> "$tmp/links"
     fi
     for links_name in $extra; do
         echo "$links_name" >> "$tmp/links"
     done
-    sort -u "$tmp/links" > "$tmp/links.sorted"
+    tr ' ' '\n' < "$tmp/links" | sort -u > "$tmp/links.sorted"
     links_list=
     # Words, not lines, on purpose: a link name has no space, and `read` is
     # never given captured data.

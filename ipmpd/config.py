@@ -60,30 +60,35 @@ USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 # The remote PATH: directories of plain characters, colon-separated.
 REMOTE_PATH = re.compile(r"^/[A-Za-z0-9_./-]*(:/[A-Za-z0-9_./-]*)*$")
 SSH_OPTION = re.compile(r"^([A-Za-z]+)=([!-~][ -~]*)$")
-# ssh_options may not undo what keeps a target safe, nor run a local command.
-SSH_OPTIONS_REFUSED = {
-    "batchmode",
-    "stricthostkeychecking",
-    "userknownhostsfile",
-    "globalknownhostsfile",
-    "knownhostscommand",
-    "controlmaster",
-    "controlpath",
-    "controlpersist",
-    "proxycommand",
-    "localcommand",
-    "permitlocalcommand",
-    "identityfile",
-    "identitiesonly",
-    "user",
-    "port",
-    "hostname",
-    "remotecommand",
-    "requesttty",
-    "forwardagent",
-    "forwardx11",
-    "sendenv",
-    "setenv",
+# ssh_options: only settings of the connection itself (algorithms for old
+# SunSSH hosts, keep-alives, addressing, a jump host).  Anything else could
+# undo what keeps a target safe (host key checking, known hosts, the
+# identity), load code (PKCS11Provider), run a local command
+# (ProxyCommand, LocalCommand) or open network paths (forwarding, tunnels).
+SSH_OPTIONS_ALLOWED = {
+    o.lower(): o
+    for o in (
+        "AddressFamily",
+        "BindAddress",
+        "BindInterface",
+        "CASignatureAlgorithms",
+        "Ciphers",
+        "Compression",
+        "ConnectionAttempts",
+        "HostKeyAlgorithms",
+        "HostKeyAlias",
+        "IPQoS",
+        "KexAlgorithms",
+        "MACs",
+        "ProxyJump",
+        "PubkeyAcceptedAlgorithms",
+        "PubkeyAcceptedKeyTypes",
+        "RekeyLimit",
+        "RequiredRSASize",
+        "ServerAliveCountMax",
+        "ServerAliveInterval",
+        "TCPKeepAlive",
+    )
 }
 PRIVILEGES = ("none", "pfexec")
 DEFAULT_REMOTE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -481,8 +486,9 @@ def _target(v: _Validator, d: dict[str, Any], key: str, seen: set[str]) -> Optio
             if not m:
                 v.err(f"{key}.ssh_options[{k}]", f"{opt!r} is not Option=value")
                 ok = False
-            elif m.group(1).lower() in SSH_OPTIONS_REFUSED:
-                v.err(f"{key}.ssh_options[{k}]", f"{m.group(1)} is set by ipmpd and cannot be changed")
+            elif m.group(1).lower() not in SSH_OPTIONS_ALLOWED:
+                allowed = ", ".join(sorted(SSH_OPTIONS_ALLOWED.values()))
+                v.err(f"{key}.ssh_options[{k}]", f"{m.group(1)} is not allowed here (allowed: {allowed})")
                 ok = False
         fields["ssh_options"] = tuple(opts or ())
     groups = _groups(v, d.get("group", []), f"{key}.group")

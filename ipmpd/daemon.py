@@ -70,6 +70,15 @@ def configure_logging(stream: Any = None) -> None:
     )
 
 
+def _connection(t: Optional[TargetConfig], config: Config) -> Optional[tuple[Any, ...]]:
+    """What an SSH runner is built from: a change means a new runner."""
+    if t is None:
+        return None
+    d = config.daemon
+    conn = dataclasses.replace(t, groups=(), modlist_interval=0.0)
+    return (conn, d.target_timeout, d.command_timeout)
+
+
 class Daemon:
     """The local host and every [[target]], each a :class:`Target` with its own
     runner, schedule and last result; one HTTP front for all of them."""
@@ -112,7 +121,8 @@ class Daemon:
     def _remote(config: Config, t: TargetConfig) -> Target:
         d = config.daemon
         ssh = SshRunner.from_config(t, d)
-        return Target(t.name, ssh, config.for_target(t.name), d.interval, t.modlist_interval, Latest())
+        latest = Latest(interval=d.interval, modlist_interval=t.modlist_interval)
+        return Target(t.name, ssh, config.for_target(t.name), d.interval, t.modlist_interval, latest)
 
     # ---------------------------------------------------------------- state
 
@@ -247,7 +257,8 @@ class Daemon:
             if self.latest.snapshot is None:
                 self.cycle()
             start = time.monotonic()
-            names = self.home.refresh_modules(self.config.daemon.command_timeout)
+            with self._cycle_lock:  # a reload retires a runner only between uses
+                names = self.home.refresh_modules(self.config.daemon.command_timeout)
             duration = time.monotonic() - start
             self._swap(modlist_duration=duration)
             mods = self.home.modules
@@ -345,9 +356,10 @@ class Daemon:
             # A new runner for the new path and root; the old one is closed
             # once a cycle using it ends (modlists it left running carry over).
             fresh = SubprocessRunner(new.daemon.path, root=new.daemon.root)
-            fresh.adopt(home.runner)
-            self._retire(LOCAL, home.runner)
+            old_runner = home.runner
+            fresh.adopt(old_runner)
             home.runner = fresh
+            self._retire(LOCAL, old_runner)
         home.config = new
         home.interval, home.modlist_interval = new.daemon.interval, new.daemon.modlist_interval
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -362,12 +374,16 @@ class Daemon:
                     self._retire(name, t.runner)
                     del self.targets[name]
                 continue
-            if t is not None and before.get(name) == after[name] and old.daemon == new.daemon:
-                t.config = new.for_target(name)  # checks settings may have changed
+            if t is not None and _connection(before.get(name), old) == _connection(after[name], new):
+                # the same host the same way: keep its runner (and its master)
+                t.config = new.for_target(name)
+                t.interval, t.modlist_interval = new.daemon.interval, after[name].modlist_interval
+                if old.daemon.interval != new.daemon.interval:
+                    self._schedule_target(name, now)
                 continue
             fresh_target = self._remote(new, after[name])
             if t is not None:
-                fresh_target.latest = t.latest  # served until the next gather
+                fresh_target.carry_over(t)  # last result, module lists, a modlist still running
                 self._retire(name, t.runner)
             self.targets[name] = fresh_target
             if self.scheduler.running or self.scheduler.get_job(f"target:{name}") is not None:

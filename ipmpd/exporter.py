@@ -48,8 +48,8 @@ class IpmpdCollector(Collector):
         yield from self._checks(latest)
         yield from self._groups(latest)
         yield from self._sources(latest)
+        yield from self._daemon(latest, own=self._probe is None)
         if self._probe is None:
-            yield from self._daemon(latest)
             return
         success, duration = self._probe()
         ok = GaugeMetricFamily(
@@ -211,19 +211,23 @@ class IpmpdCollector(Collector):
         yield up
         yield dur
 
-    def _daemon(self, latest: Latest) -> Iterator[Metric]:
+    def _daemon(self, latest: Latest, own: bool = True) -> Iterator[Metric]:
+        """How fresh the host's data is; with ``own``, the daemon's own state
+        too (start, reloads, build), which /probe leaves to /metrics."""
+
         def gauge(name: str, doc: str, value: float | None) -> Iterator[Metric]:
             g = GaugeMetricFamily(name, doc)
             if value is not None:
                 g.add_metric([], value)
             yield g
 
-        yield from gauge(
-            "ipmpd_start_time_seconds",
-            "Unix time the daemon started; with no ipmpd_last_gather_success_timestamp_seconds "
-            "it has never read its host",
-            latest.started_at,
-        )
+        if own:
+            yield from gauge(
+                "ipmpd_start_time_seconds",
+                "Unix time the daemon started; with no ipmpd_last_gather_success_timestamp_seconds "
+                "it has never read its host",
+                latest.started_at,
+            )
         yield from gauge(
             "ipmpd_last_gather_timestamp_seconds",
             "Unix time the last gather finished, whatever its outcome",
@@ -254,6 +258,8 @@ class IpmpdCollector(Collector):
             "Unix time the STREAMS module lists in use were taken",
             latest.modules_taken_at,
         )
+        if not own:
+            return
         yield from gauge(
             "ipmpd_config_reload_success",
             "1 if the last configuration load succeeded, 0 if it was rejected",

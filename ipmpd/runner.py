@@ -358,7 +358,14 @@ class RecordingRunner:
             )
         elif not result.left_running:
             rc = result.exit_status if result.exit_status is not None else 124
-            self.capture.commands[result.argv] = Recorded(result.stdout, result.stderr, rc)
+            if result.signal is not None:
+                rc = 128 + result.signal  # as a shell reports a command a signal killed
+            elif result.error and rc == 0:
+                rc = 1  # e.g. output over the cap: never replayed as a success
+            stderr = result.stderr
+            if result.error and not result.error.startswith("exit status"):
+                stderr += f"\nipmpd: {result.error}\n"
+            self.capture.commands[result.argv] = Recorded(result.stdout, stderr, rc)
         return result
 
     def read_file(self, path: str) -> str:

@@ -27,12 +27,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from typing import Optional
+from typing import Any, Optional
 
 from ipmpd import capture as capture_mod
 from ipmpd import collector
 from ipmpd.capture import Capture, CaptureError
 from ipmpd.config import DaemonConfig, TargetConfig
+from ipmpd.runner import SHIELDED
 from ipmpd.sources import LINK_NAME
 
 OUTPUT_CAP = 64 * 1024 * 1024
@@ -78,7 +79,9 @@ class SshRunner:
         self._own_dir = control_dir is None
         self.control_dir = control_dir or tempfile.mkdtemp(prefix="ipmpd-ssh-")
         os.chmod(self.control_dir, 0o700)
-        self.control_path = os.path.join(self.control_dir, "%C")
+        # One socket per target, named after it (a checked name), so a stale
+        # one left by a master that died can be found and removed.
+        self.control_path = os.path.join(self.control_dir, f"m-{target.name}")
         self._lock = threading.Lock()
         self._running: Optional[subprocess.Popen[bytes]] = None  # a modlist collection left to finish
         self._closed = False
@@ -178,20 +181,14 @@ class SshRunner:
         master that forks into the background keeps any pipe open."""
         with tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.run(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    env=self._env(),
-                    timeout=timeout,
-                    check=False,
-                    start_new_session=True,
-                )
+                proc = self._popen(argv, subprocess.DEVNULL, err)
+            except CollectError as e:
+                return 127, str(e)
+            try:
+                proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                self._kill(proc)
                 return 124, f"no answer within {timeout:g}s"
-            except OSError as e:
-                return 127, f"cannot run {argv[0]}: {e.strerror or e}"
             err.seek(0)
             return proc.returncode, str(err.read(65536), "utf-8", "replace")
 
@@ -202,12 +199,26 @@ class SshRunner:
     def ensure_master(self, deadline: float) -> None:
         if self.master_alive():
             return
+        # A socket left by a master that died would make the new master give
+        # up multiplexing and linger as a plain connection nothing ends.
+        try:
+            os.unlink(self.control_path)
+        except FileNotFoundError:
+            pass
         left = max(1.0, deadline - time.monotonic())
         rc, err = self._quick(self.master_argv(), left)
         if rc != 0:
             raise CollectError(
                 _reason(err, self.target) if rc != 124 else f"connecting timed out after {left:.0f}s"
             )
+
+    def adopt(self, old: SshRunner) -> None:
+        """Take over a modlist collection ``old`` left running: this runner
+        starts none while it runs."""
+        with old._lock:
+            running = old._running
+        with self._lock:
+            self._running = running
 
     def busy(self) -> bool:
         """A collection with modlist outlived its timeout and still runs."""
@@ -226,35 +237,40 @@ class SshRunner:
         deadline = start + self.timeout
         self.ensure_master(deadline)
         data = self.script(modlist, extra)
+        proc = self._popen(self.collect_argv(), subprocess.PIPE, subprocess.PIPE)
+        out, err = bytearray(), bytearray()
+        over = threading.Event()
+        readers = [
+            threading.Thread(target=self._read, args=(proc.stdout, out, OUTPUT_CAP, over), daemon=True),
+            threading.Thread(target=self._read, args=(proc.stderr, err, 65536, None), daemon=True),
+        ]
+        for r in readers:
+            r.start()
         try:
-            proc = subprocess.Popen(
-                self.collect_argv(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self._env(),
-                start_new_session=True,
-            )
-        except OSError as e:
-            raise CollectError(f"cannot run {self.ssh}: {e.strerror or e}") from None
+            assert proc.stdin is not None
+            proc.stdin.write(data)
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # ssh ended early: its status and stderr say why
         try:
-            out, err = proc.communicate(data, timeout=max(0.1, deadline - time.monotonic()))
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             if modlist:
                 # A modlist is never interrupted: the collection is left to
                 # finish (the collector ignores hangups while one runs) and the
-                # next one waits for it.
+                # next one waits for it; its output is read and dropped.
                 with self._lock:
                     self._running = proc
-                threading.Thread(target=self._drain, args=(proc,), daemon=True).start()
                 raise CollectError(
                     f"still running after {self.timeout:g}s (with modlist); left to finish, not killed"
                 ) from None
             self._kill(proc)
             raise CollectError(f"timed out after {self.timeout:g}s") from None
-        if len(out) > OUTPUT_CAP:
+        for r in readers:
+            r.join(timeout=5)
+        if over.is_set():
             raise CollectError(f"the collector's output exceeded {OUTPUT_CAP} bytes")
-        text_err = str(err, "utf-8", "replace")
+        text_err = str(bytes(err), "utf-8", "replace")
         if proc.returncode == 255:
             raise CollectError(_reason(text_err, self.target))
         if proc.returncode != 0:
@@ -262,15 +278,42 @@ class SshRunner:
                 f"the collector exited {proc.returncode}: {_first_line(text_err, 'no message')}"
             )
         try:
-            return capture_mod.read_stream(out, f"target {self.target.name}")
+            return capture_mod.read_stream(bytes(out), f"target {self.target.name}")
         except CaptureError as e:
             raise CollectError(str(e)) from None
 
-    def _drain(self, proc: subprocess.Popen[bytes]) -> None:
+    def _popen(self, argv: list[str], stdout: Any, stderr: Any) -> subprocess.Popen[bytes]:
+        """Start ssh with SIGHUP, SIGINT and SIGTERM blocked: SMF's refresh
+        (``:kill -HUP``) signals every process in the service's contract, and
+        must not cut a collection (or a modlist in it) short."""
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
         try:
-            proc.communicate(timeout=24 * 3600)
-        except (subprocess.TimeoutExpired, OSError, ValueError):
-            pass
+            return subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if stdout is subprocess.PIPE else subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                env=self._env(),
+                start_new_session=True,
+            )
+        except OSError as e:
+            raise CollectError(f"cannot run {self.ssh}: {e.strerror or e}") from None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    @staticmethod
+    def _read(stream: Any, into: bytearray, cap: int, over: Optional[threading.Event]) -> None:
+        """Read to the end, keeping at most ``cap`` bytes (the rest is dropped)."""
+        while True:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            room = cap - len(into)
+            if room > 0:
+                into.extend(chunk[:room])
+            if len(chunk) > room and over is not None:
+                over.set()
+        stream.close()
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -279,8 +322,8 @@ class SshRunner:
         except (ProcessLookupError, PermissionError):
             pass
         try:
-            proc.communicate(timeout=5)
-        except (subprocess.TimeoutExpired, ValueError):
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             pass
 
     def close(self) -> None:

@@ -60,17 +60,22 @@ def gather_remote(
     modules: Optional[Modules],
     modlist: bool,
     extra: Iterable[str] = (),
-) -> tuple[Snapshot, Optional[str]]:
-    """One SSH round trip; the snapshot, and why the target could not be read
-    (None when it was).  An unreadable target gives a snapshot whose every
-    source failed with that reason: unknown, never clean."""
+) -> tuple[Snapshot, Optional[Modules], Optional[str]]:
+    """One SSH round trip; the snapshot, the module lists it read (with
+    modlist), and why the target could not be read (None when it was).  An
+    unreadable target gives a snapshot whose every source failed with that
+    reason: unknown, never clean."""
     configured = members(groups) | set(extra)
     try:
         cap = ssh.collect(modlist=modlist, extra=configured)
     except CollectError as e:
         why = f"target {ssh.target.name}: {e}"
-        return gather(UnreachableRunner(why), modules=modules), why
-    return gather(CaptureRunner(cap), modules=modules, extra_modlist=configured), None
+        return gather(UnreachableRunner(why)), None, why
+    runner = CaptureRunner(cap)
+    # only the lists this stream holds: never older ones re-stamped as new
+    read = {a[1] for a in cap.commands if len(a) == 3 and a[0] == "ifconfig" and a[2] == "modlist"}
+    fresh = gather_modules(runner, read) if read else None
+    return gather(runner, modules=fresh or modules, extra_modlist=configured), fresh, None
 
 
 @dataclasses.dataclass
@@ -90,6 +95,21 @@ class Target:
     probe_duration: Optional[float] = None
     probe_error: Optional[str] = None
 
+    def carry_over(self, old: Target) -> None:
+        """Keep what a reload must not lose: the last result, the module lists
+        and when they were read, and the probe values."""
+        self.latest = dataclasses.replace(
+            old.latest, interval=self.interval, modlist_interval=self.modlist_interval
+        )
+        self.modules, self.last_modlist = old.modules, old.last_modlist
+        self.probe_success, self.probe_duration, self.probe_error = (
+            old.probe_success,
+            old.probe_duration,
+            old.probe_error,
+        )
+        if isinstance(self.runner, SshRunner) and isinstance(old.runner, SshRunner):
+            self.runner.adopt(old.runner)
+
     def probe(self) -> tuple[Optional[bool], Optional[float]]:
         return self.probe_success, self.probe_duration
 
@@ -105,18 +125,13 @@ class Target:
                 self.last_modlist is None or now - self.last_modlist >= self.modlist_interval
             )
             start = time.monotonic()
-            snap, why = gather_remote(self.runner, self.config.groups, self.modules, due)
+            snap, fresh, why = gather_remote(self.runner, self.config.groups, self.modules, due)
             self.probe_duration = time.monotonic() - start
             self.probe_error = why
             self.probe_success = why is None and snap.source_ok("ifconfig") is True
             if due and why is None:
                 self.last_modlist = now
-                fresh = Modules(
-                    tuple((i.name, i.modules) for i in snap.interfaces if i.modules is not None),
-                    tuple(s for s in snap.sources if s.name == "modlist"),
-                    now,
-                )
-                if fresh.by_interface:
+                if fresh is not None:
                     self.modules = fresh
             return snap
         start = time.monotonic()

@@ -30,6 +30,8 @@ from sshd_harness import Sshd, have_sshd, keygen
 
 from ipmpd import cli
 
+REPO_DEMO = Path(__file__).resolve().parent.parent / "ipmpd" / "demo"
+
 pytestmark = pytest.mark.skipif(
     not have_sshd(), reason="sshd is not installed: tools/install-test-tools installs it (.ci/run does)"
 )
@@ -97,6 +99,8 @@ def test_a_changed_host_key_is_refused(tmp_path, capsys, sshd):
     reasons = " ".join(c.get("error") or "" for c in got["could_not_look"])
     assert "host key verification failed" in reasons, got["could_not_look"]
     assert all(r["status"] != "ok" for r in got["results"])
+    assert cli.main(["snapshot", "--target", "h1", "--config", str(config)]) == 3
+    capsys.readouterr()
     assert sshd.connections() == 0
 
 
@@ -261,7 +265,7 @@ port = 0
 path = "/usr/bin;rm"
 modlist_interval = "soon"
 privilege = "sudo"
-ssh_options = ["ProxyCommand=nc x", "StrictHostKeyChecking=no", "Compression yes"]
+ssh_options = ["ProxyCommand=nc x", "StrictHostKeyChecking=no", "Compression yes", "PKCS11Provider=/x.so", "LocalForward=1 x:2", "HostKeyAlgorithms=+ssh-rsa"]
 extra = 1
 [[target.group]]
 name = "g"
@@ -283,10 +287,13 @@ interfaces = ["e1000g0:1"]
         "target[0].ssh_options[0]",
         "target[0].ssh_options[1]",
         "target[0].ssh_options[2]",
+        "target[0].ssh_options[3]",
+        "target[0].ssh_options[4]",
         "target[0].extra",
         "target[0].group[0].interfaces[0]",
     ):
         assert re.search(rf"^{re.escape(key_path)}: ", problems, re.M), (key_path, problems)
+    assert "ssh_options[5]" not in problems  # an algorithm setting is fine
 
 
 def test_nothing_from_the_config_reaches_a_shell_unquoted(tmp_path):
@@ -341,6 +348,78 @@ def test_a_modlist_collection_is_never_killed(tmp_path, sshd):
             time.sleep(0.2)
         finished = (host_dir / "finished.log").read_text()
         assert '"e1000g0", "modlist"' in finished
+        ssh.timeout = 30.0
         assert ssh.collect().commands  # and the next one runs
     finally:
         ssh.close()
+
+
+def test_a_stale_control_socket_is_replaced_and_the_master_reused(tmp_path, sshd):
+    from ipmpd.config import TargetConfig
+    from ipmpd.ssh import SshRunner
+
+    host = FakeHost(tmp_path / "h")
+    t = TargetConfig(
+        "h1",
+        "127.0.0.1",
+        sshd.user,
+        str(sshd.user_key),
+        str(sshd.known_hosts),
+        port=sshd.port,
+        path=fake_path(host.fakebin),
+        root=str(host.root),
+    )
+    ssh = SshRunner(t, timeout=20)
+    try:
+        Path(ssh.control_path).write_text("left by a master that died")
+        for _ in range(3):
+            assert ssh.collect().commands
+        assert sshd.connections() == 1
+    finally:
+        ssh.close()
+    assert not Path(ssh.control_dir).exists()
+
+
+def test_a_reload_keeps_each_targets_state_and_a_modlist_still_running(tmp_path):
+    from ipmpd.config import load
+    from ipmpd.daemon import Daemon
+    from ipmpd.model import Modules
+    from ipmpd.runner import CaptureRunner
+
+    for name in ("k", "kh"):
+        (tmp_path / name).write_text("")
+    block = f"""[[target]]
+name = "h1"
+host = "192.0.2.1"
+user = "ipmpd"
+identity_file = "{tmp_path}/k"
+known_hosts = "{tmp_path}/kh"
+modlist_interval = "1h"
+"""
+    path = tmp_path / "ipmpd.toml"
+    path.write_text("[daemon]\nlocal = false\n" + block)
+    daemon = Daemon(load(str(path)), CaptureRunner(REPO_DEMO), str(path))
+    try:
+        old = daemon.targets["h1"]
+        old.modules = Modules((("ce0", ("arp", "ip", "ce")),), (), 1.0)
+        old.last_modlist, old.probe_success = 123.0, True
+
+        class Running:
+            def poll(self):
+                return None
+
+        old.runner._running = Running()
+        # the groups change: same host, same way: the runner (and its master) stay
+        path.write_text(path.read_text() + '[[target.group]]\nname = "g"\ninterfaces = ["ce0", "ce1"]\n')
+        daemon.reload()
+        assert daemon.targets["h1"] is old and old.config.groups[0].name == "g"
+        # the port changes: a new runner, with what the old one knew
+        path.write_text(path.read_text().replace('user = "ipmpd"', 'user = "ipmpd"\nport = 2222'))
+        daemon.reload()
+        new = daemon.targets["h1"]
+        assert new is not old and new.runner is not old.runner and new.runner.target.port == 2222
+        assert new.modules is old.modules and new.last_modlist == 123.0 and new.probe_success is True
+        assert new.runner.busy()  # no second modlist while the first still runs
+        assert daemon.latest.config_reload_success
+    finally:
+        daemon.close()
