@@ -1,9 +1,9 @@
-"""Run the four benchmarks and print their tables (see docs/benchmarks.md).
+"""Run the five benchmarks and print their tables (see docs/benchmarks.md).
 
-    python benchmarks/run.py            # all four; about 15 minutes on 2 cores
+    python benchmarks/run.py            # all five; about 20 minutes on 2 cores
     python benchmarks/run.py 1 3        # only some
 
-Installs what it needs first (tools/install-test-tools: node_exporter, wrk).
+Installs what it needs first (tools/install-test-tools: node_exporter, wrk, sshd).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from common import machine  # noqa: E402
 
 def main(argv: list[str]) -> int:
     subprocess.run([str(HERE.parent / "tools" / "install-test-tools")], check=True, stdout=subprocess.DEVNULL)
-    which = set(argv) or {"1", "2", "3", "4"}
+    which = set(argv) or {"1", "2", "3", "4", "5"}
     print(f"machine: {machine()}\n")
     if "1" in which:
         import bench_size
@@ -39,6 +39,10 @@ def main(argv: list[str]) -> int:
         import bench_footprint
 
         print(bench_footprint.run() + "\n", flush=True)
+    if "5" in which:
+        import bench_targets
+
+        print(bench_targets.run() + "\n", flush=True)
     return 0
 
 
