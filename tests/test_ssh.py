@@ -144,6 +144,11 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
     slow.fakebin = make_fakebin(tmp_path / "slow" / "bin")
     serve(slow.fakebin, slow_host)
     listener, hang_port = _hang_listener()
+    # a host whose key is not the one recorded: refused, never read
+    keygen(tmp_path / "other_key")
+    pub = (tmp_path / "other_key.pub").read_text().split()
+    other_known_hosts = tmp_path / "other_known_hosts"
+    other_known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {pub[0]} {pub[1]}\n")
     dead_port = _hang_listener()
     dead_port[0].close()  # nothing listens there any more
     targets = (
@@ -151,6 +156,9 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
         + sshd.target_toml("slow", fake_path(slow.fakebin), str(slow.root))
         + sshd.target_toml("dead", "/usr/bin").replace(f"port = {sshd.port}", f"port = {dead_port[1]}")
         + sshd.target_toml("hung", "/usr/bin").replace(f"port = {sshd.port}", f"port = {hang_port}")
+        + sshd.target_toml("rekeyed", fake_path(good.fakebin), str(good.root)).replace(
+            str(sshd.known_hosts), str(other_known_hosts)
+        )
     )
     d = DaemonProcess(
         tmp_path,
@@ -167,11 +175,13 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
         assert time.monotonic() - started < 4, "h1 waited for a dead or hung target"
         deadline = time.monotonic() + 40
         failed: dict[str, str] = {}
-        while time.monotonic() < deadline and len(failed) < 4:
+        while time.monotonic() < deadline and len(failed) < 5:
             time.sleep(0.3)
             failed = {str(e["target"]): str(e.get("error", "")) for e in d.events("gather.completed")}
-        for name in ("slow", "dead", "hung"):
+        for name in ("slow", "dead", "hung", "rekeyed"):
             assert "ipmpd_probe_success 0.0" in probe(d, name), name
+        assert "host key verification failed" in failed["rekeyed"]
+        assert 'ipmpd_source_up{source="ifconfig"} 0.0' in probe(d, "rekeyed")  # could not look
         h1 = probe(d, "h1")
         assert "ipmpd_check_result{" in h1 and "ipmpd_build_info" not in h1
         assert "ipmpd_probe_success" not in d.get("/metrics")
@@ -181,7 +191,8 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
         assert failed["hung"], failed
         assert any(e.get("event") == "finding.opened" and e.get("target") == "h1" for e in events)
         page = d.get("/")
-        assert all(name in page for name in ("h1", "slow", "dead", "hung")) and "could not read" in page
+        assert all(name in page for name in ("h1", "slow", "dead", "hung", "rekeyed"))
+        assert "could not read" in page
         # an unknown target is 404 and never an attempt to reach anything
         with pytest.raises(urllib.error.HTTPError) as e:
             d.get("/probe?target=10.0.0.1")
