@@ -9,7 +9,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 HERE = Path(__file__).parent
 SAMPLES = HERE / "fixtures" / "samples"
@@ -276,3 +276,15 @@ def make_static_fakebin(capture: Path, dest: Path) -> Path:
         )
         script.chmod(0o755)
     return dest
+
+
+def check_json(capsys: Any, *args: str) -> dict[str, Any]:
+    """``ipmpd check --format json ARGS`` in-process: its JSON without the
+    snapshot (whose timings differ), and its exit code as "exit"."""
+    from ipmpd import cli
+
+    rc = cli.main(["check", "--format", "json", *args])
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    out.pop("snapshot")
+    out["exit"] = rc
+    return out

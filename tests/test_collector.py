@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import SOLARIS11, FakeHost, edit_file, edit_output, fake_path
+from helpers import SOLARIS11, FakeHost, check_json, edit_file, edit_output, fake_path
 
 from ipmpd import capture, cli, collector
 from ipmpd.capture import CaptureError, read_stream, stream_bytes
@@ -40,14 +40,6 @@ def shell(name: str) -> list[str]:
     if shutil.which(argv[0]) is None:
         pytest.skip(f"{argv[0]} is not installed: tools/install-test-tools installs it (.ci/run does)")
     return argv
-
-
-def check_json(capsys, *args: str) -> dict:
-    rc = cli.main(["check", "--format", "json", *args])
-    out = json.loads(capsys.readouterr().out)
-    out.pop("snapshot")
-    out["exit"] = rc
-    return out
 
 
 def python_and_collector(tmp_path, capsys, sh: list[str], edit=None, modlist: bool = False):

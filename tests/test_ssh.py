@@ -19,11 +19,14 @@ import pytest
 from daemon_harness import Daemon as DaemonProcess
 from helpers import (
     FakeHost,
+    check_json,
     copy_demo,
     edit_file,
     edit_output,
     fake_path,
+    make_fakebin,
     make_static_fakebin,
+    serve,
     write_hostname_files,
 )
 from sshd_harness import Sshd, have_sshd, keygen
@@ -42,14 +45,6 @@ def sshd(tmp_path):
     server = Sshd(tmp_path / "sshd").start()
     yield server
     server.stop()
-
-
-def check_json(capsys, *args: str) -> dict:
-    rc = cli.main(["check", "--format", "json", *args])
-    out = json.loads(capsys.readouterr().out)
-    out.pop("snapshot")
-    out["exit"] = rc
-    return out
 
 
 def _drifted(c: Path) -> None:
@@ -139,8 +134,6 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
     slow = FakeHost.__new__(FakeHost)
     slow.capture, slow.root = slow_host, tmp_path / "slow" / "root"
     write_hostname_files(slow_host, slow.root)
-    from helpers import make_fakebin, serve
-
     slow.fakebin = make_fakebin(tmp_path / "slow" / "bin")
     serve(slow.fakebin, slow_host)
     listener, hang_port = _hang_listener()
@@ -328,8 +321,6 @@ def test_a_modlist_collection_is_never_killed(tmp_path, sshd):
     finish; the next one waits for it."""
     host_dir = copy_demo(tmp_path / "host")
     edit_output(host_dir, ["ifconfig", "e1000g0", "modlist"], "0 arp\n1 ip\n2 e1000g\n", behaviour="slow")
-    from helpers import make_fakebin, serve
-
     fakebin = make_fakebin(tmp_path / "bin")
     serve(fakebin, host_dir)
     root = tmp_path / "root"
