@@ -96,7 +96,9 @@ class Daemon:
             config.daemon.interval,
             config.daemon.modlist_interval,
             Latest(
-                started_at=now,
+                # "never read its host" (IpmpdDataStale) means nothing when
+                # no local host is gathered ([daemon] local = false)
+                started_at=now if config.daemon.local else None,
                 config_reload_at=now,
                 config_path=config_path,
                 interval=config.daemon.interval,
@@ -399,7 +401,11 @@ class Daemon:
             for k in ("listen", "tls_cert_file", "tls_key_file", "target_concurrency")
             if getattr(old.daemon, k) != getattr(new.daemon, k)
         ]
+        started = self.latest.started_at
+        if new.daemon.local != old.daemon.local:
+            started = time.time() if new.daemon.local else None
         self._swap(
+            started_at=started,
             config_reload_success=True,
             config_reload_at=time.time(),
             interval=new.daemon.interval,

@@ -177,7 +177,10 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
         assert 'ipmpd_source_up{source="ifconfig"} 0.0' in probe(d, "rekeyed")  # could not look
         h1 = probe(d, "h1")
         assert "ipmpd_check_result{" in h1 and "ipmpd_build_info" not in h1
-        assert "ipmpd_probe_success" not in d.get("/metrics")
+        metrics = d.get("/metrics")
+        assert "ipmpd_probe_success" not in metrics
+        # no local host: no "never read its host" start time for IpmpdDataStale
+        assert "\nipmpd_start_time_seconds " not in metrics and "ipmpd_build_info{" in metrics
         events = d.events()
         assert "timed out after 4s" in failed["slow"]
         assert "Connection refused" in failed["dead"] or "refused" in failed["dead"]
