@@ -8,15 +8,16 @@ capture.  Only this module and :mod:`ipmpd.ssh` start processes.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, Union
 
 from ipmpd import capture as capture_mod
 from ipmpd.capture import Capture, NotRecorded, Recorded
@@ -81,6 +82,43 @@ def _describe_exit(status: int, stderr: str) -> str:
     return f"exit status {status}" + (f": {first[:300]}" if first else "")
 
 
+@contextlib.contextmanager
+def shielded(on: bool = True) -> Iterator[None]:
+    """Start processes in this block with the stop and hangup signals blocked
+    (a blocked mask survives fork and exec): SMF's stop (``:kill``) and
+    refresh (``:kill -HUP``) signal every process in the service's contract,
+    children included.  SIGKILL cannot be blocked."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED) if on else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process group a command started with ``start_new_session`` leads."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def read_capped(stream: Any, into: bytearray, cap: int, on_over: Callable[[], None]) -> None:
+    """Read ``stream`` to its end, keeping at most ``cap`` bytes; ``on_over``
+    is called for each read past the cap (the rest is dropped)."""
+    while True:
+        chunk = stream.read(65536)
+        if not chunk:
+            break
+        room = cap - len(into)
+        if room > 0:
+            into.extend(chunk[:room])
+        if len(chunk) > room:
+            on_over()
+    stream.close()
+
+
 class SubprocessRunner:
     """Runs commands with no shell, ``LC_ALL=C``, a fixed PATH and a timeout.
 
@@ -118,30 +156,25 @@ class SubprocessRunner:
         with self._lock:
             if self._closed:
                 return CommandResult(args, "", "", None, 0.0, "shutting down")
-            # A command that must not be killed is started with the stop and hangup
-            # signals blocked (a blocked mask survives fork and exec): SMF's stop
-            # (":kill") and refresh (":kill -HUP") signal every process in the
-            # service's contract, this one included.  SIGKILL cannot be blocked.
-            mask = None if kill else signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
+            # A command that must not be killed is started shielded from SMF's
+            # stop and refresh signals.
             try:
-                proc = subprocess.Popen(
-                    args,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=env,
-                    start_new_session=True,
-                    close_fds=True,
-                )
+                with shielded(not kill):
+                    proc = subprocess.Popen(
+                        args,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        env=env,
+                        start_new_session=True,
+                        close_fds=True,
+                    )
             except FileNotFoundError:
                 return CommandResult(args, "", "", 127, time.monotonic() - start, "command not found")
             except PermissionError:
                 return CommandResult(args, "", "", 126, time.monotonic() - start, "permission denied")
             except OSError as e:
                 return CommandResult(args, "", "", 126, time.monotonic() - start, str(e))
-            finally:
-                if mask is not None:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             self._running.add(proc)
             if not kill:
                 self._unkillable[proc] = args
@@ -179,20 +212,13 @@ class SubprocessRunner:
         bufs: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
         over = threading.Event()
 
+        def on_over() -> None:
+            over.set()
+            if kill:
+                kill_group(proc)
+
         def drain(name: str, stream: Any) -> None:
-            buf = bufs[name]
-            while True:
-                chunk = stream.read(65536)
-                if not chunk:
-                    break
-                room = self.cap - len(buf)
-                if room > 0:
-                    buf.extend(chunk[:room])
-                if len(chunk) > room:
-                    over.set()
-                    if kill:
-                        self._kill(proc)
-            stream.close()
+            read_capped(stream, bufs[name], self.cap, on_over)
 
         readers = [
             threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
@@ -215,7 +241,7 @@ class SubprocessRunner:
                     left_running=True,
                 )
             timed_out = True
-            self._kill(proc)
+            kill_group(proc)
             proc.wait()
         for r in readers:
             r.join(timeout=2.0)
@@ -248,13 +274,6 @@ class SubprocessRunner:
             return CommandResult(args, stdout, stderr, rc, duration, _describe_exit(rc, stderr))
         return CommandResult(args, stdout, stderr, rc, duration)
 
-    @staticmethod
-    def _kill(proc: subprocess.Popen[bytes]) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
     def close(self) -> None:
         """Kill every running command (and its children) and refuse new ones;
         a command run with ``kill=False`` is left to finish."""
@@ -262,7 +281,7 @@ class SubprocessRunner:
             self._closed = True
             procs = [p for p in self._running if p not in self._unkillable]
         for p in procs:
-            self._kill(p)
+            kill_group(p)
 
     def _host_path(self, path: str) -> str:
         return os.path.join(self.root, path.lstrip("/"))

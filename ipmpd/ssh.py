@@ -21,7 +21,6 @@ import math
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -33,7 +32,7 @@ from ipmpd import capture as capture_mod
 from ipmpd import collector
 from ipmpd.capture import Capture, CaptureError
 from ipmpd.config import DaemonConfig, TargetConfig
-from ipmpd.runner import SHIELDED
+from ipmpd.runner import kill_group, read_capped, shielded
 from ipmpd.sources import LINK_NAME
 
 OUTPUT_CAP = 64 * 1024 * 1024
@@ -241,8 +240,8 @@ class SshRunner:
         out, err = bytearray(), bytearray()
         over = threading.Event()
         readers = [
-            threading.Thread(target=self._read, args=(proc.stdout, out, OUTPUT_CAP, over), daemon=True),
-            threading.Thread(target=self._read, args=(proc.stderr, err, 65536, None), daemon=True),
+            threading.Thread(target=read_capped, args=(proc.stdout, out, OUTPUT_CAP, over.set), daemon=True),
+            threading.Thread(target=read_capped, args=(proc.stderr, err, 65536, lambda: None), daemon=True),
         ]
         for r in readers:
             r.start()
@@ -286,41 +285,22 @@ class SshRunner:
         """Start ssh with SIGHUP, SIGINT and SIGTERM blocked: SMF's refresh
         (``:kill -HUP``) signals every process in the service's contract, and
         must not cut a collection (or a modlist in it) short."""
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, SHIELDED)
         try:
-            return subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE if stdout is subprocess.PIPE else subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                env=self._env(),
-                start_new_session=True,
-            )
+            with shielded():
+                return subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE if stdout is subprocess.PIPE else subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    env=self._env(),
+                    start_new_session=True,
+                )
         except OSError as e:
             raise CollectError(f"cannot run {self.ssh}: {e.strerror or e}") from None
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-    @staticmethod
-    def _read(stream: Any, into: bytearray, cap: int, over: Optional[threading.Event]) -> None:
-        """Read to the end, keeping at most ``cap`` bytes (the rest is dropped)."""
-        while True:
-            chunk = stream.read(65536)
-            if not chunk:
-                break
-            room = cap - len(into)
-            if room > 0:
-                into.extend(chunk[:room])
-            if len(chunk) > room and over is not None:
-                over.set()
-        stream.close()
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc)
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
