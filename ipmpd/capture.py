@@ -241,8 +241,11 @@ class _Stream:
             raise CaptureError(f"{self.origin}: line {self.lineno + 1}: truncated: expected {what}")
         return line
 
-    def blob(self, label: str) -> bytes:
-        line = self.need(f"'{label} CRC LENGTH'")
+    def blob(self, label: str, line: Optional[str] = None) -> bytes:
+        """One framed output: its ``LABEL CRC LENGTH`` line (read now unless
+        given), then exactly LENGTH bytes and a newline, checked."""
+        if line is None:
+            line = self.need(f"'{label} CRC LENGTH'")
         words = line.split()
         if len(words) != 3 or words[0] != label or not words[1].isdigit() or not words[2].isdigit():
             raise self.fail(f"expected '{label} CRC LENGTH', found {line[:60]!r}")
@@ -307,13 +310,9 @@ def read_stream(data: bytes, origin: str = "<stream>") -> Capture:
             if outcome == "absent":
                 cap.absent.add(rest)
             elif outcome.startswith("content "):
-                s.pos -= len(outcome) + 1
-                s.lineno -= 1
-                cap.files[rest] = _text(s.blob("content"))
+                cap.files[rest] = _text(s.blob("content", outcome))
             elif outcome.startswith("error "):
-                s.pos -= len(outcome) + 1
-                s.lineno -= 1
-                why = _text(s.blob("error")).strip().splitlines()
+                why = _text(s.blob("error", outcome)).strip().splitlines()
                 cap.unreadable[rest] = why[0] if why else "could not be read"
             else:
                 raise s.fail(f"expected 'absent', 'content' or 'error', found {outcome[:60]!r}")
