@@ -45,11 +45,6 @@ class Source:
     sparc_only: bool = False
     doc: str = ""
 
-    @property
-    def parser(self) -> str:
-        """The parse function's dotted name, for docs."""
-        return f"{self.parse.__module__.replace('ipmpd.', '')}.{self.parse.__name__}"
-
 
 # Run once per gather, each where it applies.
 COMMANDS: tuple[Source, ...] = (

@@ -113,10 +113,6 @@ class Target:
     def probe(self) -> tuple[Optional[bool], Optional[float]]:
         return self.probe_success, self.probe_duration
 
-    @property
-    def remote(self) -> bool:
-        return isinstance(self.runner, SshRunner)
-
     def gather(self, timeout: float) -> Snapshot:
         """Read the host once (with modlist when due, for an SSH target)."""
         if isinstance(self.runner, SshRunner):
