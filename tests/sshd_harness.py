@@ -18,6 +18,8 @@ from typing import Optional
 
 from helpers import REPO, free_port
 
+from ipmpd.config import TargetConfig
+
 SSHD_CANDIDATES = (REPO / ".tools" / "openssh" / "usr" / "sbin" / "sshd", Path("/usr/sbin/sshd"))
 
 
@@ -97,6 +99,19 @@ class Sshd:
     def connections(self) -> int:
         """Sessions the server authenticated: one per TCP connection."""
         return self.log.read_text(errors="replace").count("Accepted publickey")
+
+    def target_config(self, name: str, path: str, root: str = "/") -> TargetConfig:
+        """The [[target]] of ``target_toml``, built directly."""
+        return TargetConfig(
+            name,
+            "127.0.0.1",
+            self.user,
+            str(self.user_key),
+            str(self.known_hosts),
+            port=self.port,
+            path=path,
+            root=root,
+        )
 
     def target_toml(self, name: str, path: str, root: str = "/", extra: str = "") -> str:
         return (

@@ -328,19 +328,9 @@ def test_a_modlist_collection_is_never_killed(tmp_path, sshd):
     serve(fakebin, host_dir)
     root = tmp_path / "root"
     write_hostname_files(host_dir, root)
-    from ipmpd.config import TargetConfig
     from ipmpd.ssh import CollectError, SshRunner
 
-    t = TargetConfig(
-        "h1",
-        "127.0.0.1",
-        sshd.user,
-        str(sshd.user_key),
-        str(sshd.known_hosts),
-        port=sshd.port,
-        path=fake_path(fakebin),
-        root=str(root),
-    )
+    t = sshd.target_config("h1", fake_path(fakebin), str(root))
     ssh = SshRunner(t, timeout=2.0)
     try:
         with pytest.raises(CollectError, match="left to finish, not killed"):
@@ -360,20 +350,10 @@ def test_a_modlist_collection_is_never_killed(tmp_path, sshd):
 
 
 def test_a_stale_control_socket_is_replaced_and_the_master_reused(tmp_path, sshd):
-    from ipmpd.config import TargetConfig
     from ipmpd.ssh import SshRunner
 
     host = FakeHost(tmp_path / "h")
-    t = TargetConfig(
-        "h1",
-        "127.0.0.1",
-        sshd.user,
-        str(sshd.user_key),
-        str(sshd.known_hosts),
-        port=sshd.port,
-        path=fake_path(host.fakebin),
-        root=str(host.root),
-    )
+    t = sshd.target_config("h1", fake_path(host.fakebin), str(host.root))
     ssh = SshRunner(t, timeout=20)
     try:
         Path(ssh.control_path).write_text("left by a master that died")
