@@ -197,6 +197,7 @@ class Daemon:
                 last_success=now if success else previous.last_success,
                 gather_duration=duration,
                 modules_taken_at=snap.modules_taken_at,  # a replay's recorded lists count
+                single_groups=frozenset(g.name for g in t.config.groups if g.allow_single),
             )
             self._log_changes(t.name, previous, t.latest)
             fields: dict[str, Any] = {}
@@ -510,9 +511,16 @@ class Daemon:
             if path == "/probe":
                 return probe(environ, start_response)
             if path == "/":
-                body = web.page(self.get_latest(), self.target_views(), local=self.gathers_local).encode(
-                    "utf-8"
-                )
+                query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+                if "target" in query:
+                    # One target's page: what an alert about it links to.
+                    views = [v for v in self.target_views() if query["target"] == [v.name]]
+                    if not views:
+                        return plain(start_response, "404 Not Found", "no such target in the configuration\n")
+                    html_page = web.target_page(views[0])
+                else:
+                    html_page = web.page(self.get_latest(), self.target_views(), local=self.gathers_local)
+                body = html_page.encode("utf-8")
                 start_response(
                     "200 OK",
                     [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],

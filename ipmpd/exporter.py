@@ -68,8 +68,9 @@ class IpmpdCollector(Collector):
     def _checks(self, latest: Latest) -> Iterator[Metric]:
         result = GaugeMetricFamily(
             "ipmpd_check_result",
-            "Result of each check for each group: 1 for the current result, 0 for the others" + LAST,
-            labels=["group", "check", "code", "severity", "result"],
+            "Result of each check for each group: 1 for the current result, 0 for the others; "
+            "check_severity is the check's severity (ipmpd.toml [checks] severity)" + LAST,
+            labels=["group", "check", "code", "check_severity", "result"],
         )
         for r in latest.results:
             for status in STATUSES:
@@ -104,7 +105,7 @@ class IpmpdCollector(Collector):
             "ipmpd_finding",
             "1 for each current finding, with what an alert needs to say: the implicated "
             "interfaces, the message and the remediation commands" + LAST,
-            labels=["group", "check", "code", "severity", "interfaces", "message", "remediation"],
+            labels=["group", "check", "code", "check_severity", "interfaces", "message", "remediation"],
         )
         for f in latest.findings:
             finding.add_metric(
@@ -135,6 +136,12 @@ class IpmpdCollector(Collector):
         members = GaugeMetricFamily(
             "ipmpd_group_members", "Interfaces in the IPMP group" + LAST, labels=["group"]
         )
+        minimum = GaugeMetricFamily(
+            "ipmpd_group_min_members",
+            "Usable members the group needs to be redundant: 2, or 1 for a group "
+            "ipmpd.toml allows a single member (allow_single = true)" + LAST,
+            labels=["group"],
+        )
         usable = GaugeMetricFamily(
             "ipmpd_group_usable_members",
             "Members that are neither failed nor offline" + LAST,
@@ -161,6 +168,7 @@ class IpmpdCollector(Collector):
         snap = latest.snapshot
         for g in snap.groups if snap else ():
             members.add_metric([g.name], float(len(g.members)))
+            minimum.add_metric([g.name], 1.0 if g.name in latest.single_groups else 2.0)
             current = g.state if g.state in GROUP_STATES else UNKNOWN
             for s in GROUP_STATES:
                 gstate.add_metric([g.name, s], 1.0 if s == current else 0.0)
@@ -187,6 +195,7 @@ class IpmpdCollector(Collector):
                     )
             usable.add_metric([g.name], float(ok))
         yield members
+        yield minimum
         yield usable
         yield gstate
         yield istate

@@ -28,6 +28,7 @@ class Latest:
     interval: Optional[float] = None  # [daemon] interval in force
     modlist_interval: Optional[float] = None  # [daemon] modlist_interval in force (0: disabled)
     started_at: Optional[float] = None  # wall-clock time the daemon started
+    single_groups: frozenset[str] = frozenset()  # groups ipmpd.toml allows one member (allow_single)
 
     @property
     def groups_seen(self) -> dict[str, tuple[str, ...]]:

@@ -72,11 +72,28 @@ def targets_table(targets: list[TargetView], now: float) -> list[str]:
     return out
 
 
+def target_page(view: TargetView, now: float | None = None) -> str:
+    """``/?target=NAME``: one [[target]]'s groups, findings and probe state."""
+    now = time.time() if now is None else now
+    if view.success is None:
+        state = "not read yet"
+    elif view.success:
+        state = "read"
+    else:
+        state = f'<span class="error">could not read: {_e(view.error or "interface list unknown")}</span>'
+    heading = (
+        f'<p>Target {_e(view.name)} ({_e(view.address)}): {state}. <a href="/">All targets</a>, '
+        f'<a href="/probe?target={_e(view.name)}">/probe</a>.</p>'
+    )
+    return page(view.latest, now=now, heading=heading)
+
+
 def page(
     latest: Latest,
     targets: Optional[list[TargetView]] = None,
     now: float | None = None,
     local: bool = True,
+    heading: str = "",
 ) -> str:
     now = time.time() if now is None else now
     snap = latest.snapshot
@@ -88,6 +105,7 @@ def page(
         ".error{color:#b00}.warning{color:#a60}.info{color:#06c}code{background:#f4f4f4}</style>",
         "</head><body>",
         f"<h1>ipmpd {_e(__version__)}</h1>",
+        heading,
         f"<p>Host {_e(snap.host.nodename if snap else None)} ({_e(snap.host.platform if snap else None)}). "
         f"Last gather {_e(_age(latest.last_gather, now))}; last successful gather "
         f"{_e(_age(latest.last_success, now))}. {_e(modules_line(latest, now))} "

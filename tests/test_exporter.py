@@ -82,11 +82,12 @@ def test_values_for_the_demo_host():
     text = exposition(demo_latest())
     assert 'ipmpd_interface_drift{check="module-order",group="10g-failover",interface="e1000g1"} 1.0' in text
     assert (
-        'ipmpd_check_result{check="module-order",code="IPMP005",group="10g-failover",result="finding",'
-        'severity="error"} 1.0' in text
+        'ipmpd_check_result{check="module-order",check_severity="error",code="IPMP005",'
+        'group="10g-failover",result="finding"} 1.0' in text
     )
     assert 'ipmpd_group_members{group="itops0"} 2.0' in text
     assert 'ipmpd_group_usable_members{group="10g-failover"} 2.0' in text
+    assert 'ipmpd_group_min_members{group="10g-failover"} 2.0' in text
     assert 'ipmpd_group_state{group="10g-failover",state="ok"} 1.0' in text
     assert 'ipmpd_interface_state{group="10g-failover",interface="e1000g1",state="standby"} 1.0' in text
     assert (
@@ -107,9 +108,15 @@ def test_resolved_finding_disappears_and_unknown_is_exported():
     text = exposition(clean)
     assert "ipmpd_interface_drift{" not in text
     assert (
-        'ipmpd_check_result{check="module-order",code="IPMP005",group="10g-failover",result="unknown",'
-        'severity="error"} 1.0' in text
+        'ipmpd_check_result{check="module-order",check_severity="error",code="IPMP005",'
+        'group="10g-failover",result="unknown"} 1.0' in text
     )
+
+
+def test_a_group_allowed_one_member_needs_one():
+    text = exposition(dataclasses.replace(demo_latest(), single_groups=frozenset({"itops0"})))
+    assert 'ipmpd_group_min_members{group="itops0"} 1.0' in text
+    assert 'ipmpd_group_min_members{group="10g-failover"} 2.0' in text
 
 
 def test_before_the_first_gather():

@@ -189,6 +189,12 @@ def test_the_daemon_probes_each_target_and_one_dead_or_hung_target_delays_no_oth
         page = d.get("/")
         assert all(name in page for name in ("h1", "slow", "dead", "hung", "rekeyed"))
         assert "could not read" in page
+        # one target's own page: what an alert about it links to
+        one = d.get("/?target=dead")
+        assert "Target dead" in one and "could not read" in one and "rekeyed" not in one
+        with pytest.raises(urllib.error.HTTPError) as e:
+            d.get("/?target=nosuch")
+        assert e.value.code == 404
         # an unknown target is 404 and never an attempt to reach anything
         with pytest.raises(urllib.error.HTTPError) as e:
             d.get("/probe?target=10.0.0.1")

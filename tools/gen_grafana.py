@@ -101,12 +101,12 @@ def dashboard() -> dict[str, Any]:
             (0, 1, 16, 8),
             [
                 target(
-                    'sum by (instance, group) (ipmpd_check_result{result="finding", severity="error"})',
+                    'sum by (instance, group) (ipmpd_check_result{result="finding", check_severity="error"})',
                     "A",
                     instant=True,
                 ),
                 target(
-                    'sum by (instance, group) (ipmpd_check_result{result="finding", severity="warning"})',
+                    'sum by (instance, group) (ipmpd_check_result{result="finding", check_severity="warning"})',
                     "B",
                     instant=True,
                 ),
