@@ -147,6 +147,8 @@ def tool(name: str) -> str:
         "promtool": REPO / ".tools" / "prometheus" / "usr" / "bin" / "promtool",
         "prometheus": REPO / ".tools" / "prometheus" / "usr" / "bin" / "prometheus",
         "node_exporter": REPO / ".tools" / "node-exporter" / "usr" / "bin" / "prometheus-node-exporter",
+        "alertmanager": REPO / ".tools" / "alertmanager" / "usr" / "bin" / "prometheus-alertmanager",
+        "amtool": REPO / ".tools" / "alertmanager" / "usr" / "bin" / "amtool",
     }
     path = candidates.get(name)
     if path is not None and path.exists():

@@ -15,6 +15,9 @@ from helpers import REPO, tool
 from prometheus_client.parser import text_string_to_metric_families
 from promql_refs import references, selectors, variable_query
 
+sys.path.insert(0, str(REPO / "tools"))
+from alerts import DEFAULT_RUNBOOK
+
 RULES = REPO / "grafana" / "alerts" / "ipmpd-rules.yml"
 RULE_TESTS = REPO / "tests" / "rules" / "ipmpd-rules.test.yml"
 DASHBOARD = REPO / "grafana" / "dashboards" / "ipmpd.json"
@@ -54,7 +57,8 @@ def test_promtool_unit_tests_cover_every_alert():
 
 def test_promtool_unit_tests_can_fail(tmp_path):
     (tmp_path / "alerts").mkdir()
-    broken = RULES.read_text().replace('check="module-order"', 'check="module-order-typo"')
+    broken = RULES.read_text().replace('check_severity="error"', 'check_severity="eror"')
+    assert broken != RULES.read_text()
     (tmp_path / "alerts" / "ipmpd-rules.yml").write_text(broken)
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "t.yml").write_text(
@@ -63,24 +67,79 @@ def test_promtool_unit_tests_can_fail(tmp_path):
     p = subprocess.run(
         [tool("promtool"), "test", "rules", str(tmp_path / "tests" / "t.yml")], capture_output=True, text=True
     )
-    assert p.returncode == 1 and "IpmpdModuleOrderMismatch" in p.stdout + p.stderr
+    assert p.returncode == 1 and "IpmpdPlanningRuleBroken" in p.stdout + p.stderr
 
 
-def test_every_alert_has_summary_description_and_a_runbook_section():
+def test_every_alert_has_summary_description_a_page_and_a_runbook_section():
     sections = {
         line[3:].strip().lower() for line in RUNBOOK.read_text().splitlines() if line.startswith("## ")
     }
     for r in rules():
         a = r["annotations"]
         assert a["summary"] and a["description"], r["alert"]
-        path, _, anchor = a["runbook_url"].partition("#")
-        assert path == "docs/runbook.md" and anchor == r["alert"].lower(), r["alert"]
+        base, _, anchor = a["runbook_url"].partition("#")
+        assert base == DEFAULT_RUNBOOK and anchor == r["alert"].lower(), r["alert"]
         assert anchor in sections, f"docs/runbook.md has no section for {r['alert']}"
+        assert a["ipmpd_page"] == "http://{{ $labels.instance }}/"
+    assert {r["labels"]["severity"] for r in rules()} == {"critical", "warning", "info"}
+
+
+def test_alert_labels_hold_no_free_text():
+    """The finding alerts aggregate message, remediation and interfaces away,
+    and bring them back in the description (a template query)."""
+    for r in rules():
+        if "ipmpd_finding" in r["expr"]:
+            assert r["expr"].startswith("max without (message, remediation, interfaces) ("), r["alert"]
+            assert "query (printf" in r["annotations"]["description"], r["alert"]
+
+
+def test_the_generator_takes_the_job_runbook_page_and_data_source(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tools" / "gen_monitoring.py"),
+            "--out",
+            str(tmp_path),
+            "--job",
+            'job="solaris-ipmp"',
+            "--runbook-url",
+            "https://wiki.example.com/ipmpd",
+            "--page-url",
+            "http://fleetbox:9742/?target={{ $labels.instance }}",
+            "--datasource-uid",
+            "prom-main",
+            "--datasource-url",
+            "http://prometheus:9090",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "grafana" / "alerts" / "ipmpd-rules.yml").read_text()
+    made = yaml.safe_load(text)["groups"]
+    down = next(r for g in made for r in g["rules"] if r["alert"] == "IpmpdDown")
+    assert down["expr"] == 'up{job="solaris-ipmp"} < 1'
+    assert down["annotations"]["runbook_url"] == "https://wiki.example.com/ipmpd#ipmpddown"
+    assert down["annotations"]["ipmpd_page"] == "http://fleetbox:9742/?target={{ $labels.instance }}"
+    assert 'job=~"ipmpd.*"' not in text
+    grafana = yaml.safe_load((tmp_path / ALERTING.relative_to(REPO)).read_text())
+    uids = {q["datasourceUid"] for g in grafana["groups"] for r in g["rules"] for q in r["data"]}
+    assert uids == {"prom-main", "__expr__"}
+    ds = yaml.safe_load((tmp_path / "grafana/provisioning/datasources/ipmpd-prometheus.yaml").read_text())
+    assert ds["datasources"][0]["uid"] == "prom-main" and ds["datasources"][0]["isDefault"] is False
+    p = subprocess.run([tool("promtool"), "check", "rules", str(tmp_path / "grafana/alerts/ipmpd-rules.yml")])
+    assert p.returncode == 0
+
+
+def test_no_data_source_is_shipped():
+    assert not (REPO / "grafana" / "provisioning" / "datasources").exists()
+    text = ALERTING.read_text()
+    assert "datasourceUid: ${DS_PROMETHEUS_UID}" in text
 
 
 def test_generated_files_are_current():
     p = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "gen_grafana.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(REPO / "tools" / "gen_monitoring.py"), "--check"], capture_output=True, text=True
     )
     assert p.returncode == 0, p.stdout + p.stderr
 
@@ -99,9 +158,13 @@ def test_dashboard_validates_against_grafana_schema():
     del broken["panels"][2]["type"]
     assert len(list(validator.iter_errors(broken))) == 3
     variables = {v["name"] for v in dashboard["templating"]["list"]}
-    assert variables == {"DS_PROMETHEUS", "instance", "group"}
+    assert variables == {"DS_PROMETHEUS", "job", "instance", "group"}
     uses = json.dumps(dashboard["panels"])
-    assert "${DS_PROMETHEUS}" in uses and "$instance" in uses and "$group" in uses
+    assert "${DS_PROMETHEUS}" in uses and "${instance:regex}" in uses and "${group:regex}" in uses
+    # every selector of instance or job goes through the regex-escaping format
+    assert not re.search(r'(instance|job|group)=~?"\$(instance|job|group)"', uses)
+    assert all(p.get("description") for p in dashboard["panels"] if p["type"] != "row")
+    assert dashboard["links"][0]["url"] == DEFAULT_RUNBOOK
 
 
 def test_grafana_alerting_provisioning_shape():
@@ -116,9 +179,14 @@ def test_grafana_alerting_provisioning_shape():
     assert set(provisioned) == {r["alert"] for r in rules()}
     for r in rules():
         g = provisioned[r["alert"]]
-        assert g["data"][0]["model"]["expr"] == " ".join(r["expr"].split())
-        assert g["annotations"] == r["annotations"] and g["labels"] == r["labels"]
-        assert g["for"] == r["for"]
+        assert g["labels"] == r["labels"] and g["for"] == r["for"]
+        assert set(g["annotations"]) == set(r["annotations"])
+        assert g["annotations"]["runbook_url"] == r["annotations"]["runbook_url"]
+        text = json.dumps(g["annotations"])
+        # Grafana templates have no query, and $value there is a string: use $values
+        assert "query" not in text and "$value " not in text and "$value}" not in text, r["alert"]
+        refs = set(re.findall(r"\$values\.(\w+)\.", text))
+        assert refs <= {q["refId"] for q in g["data"]}, r["alert"]
     bad = yaml.safe_load(ALERTING.read_text())
     bad["groups"][0]["rules"][0]["execErrState"] = "Errorr"
     with pytest.raises(jsonschema.ValidationError):
@@ -142,10 +210,20 @@ def live_scrape(tmp_path_factory):
         )
     finally:
         d.stop()
+    # and what /probe adds for a [[target]] (the probe pair)
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from ipmpd.exporter import IpmpdCollector
+    from ipmpd.state import Latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(IpmpdCollector(Latest, lambda: (False, 0.5)))
+    text += generate_latest(registry).decode()
     names: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             names.setdefault(s.name, set()).update(s.labels)
+    assert "ipmpd_probe_success" in names
     return names
 
 
@@ -153,9 +231,11 @@ def all_exprs() -> list[tuple[str, str]]:
     out = [(f"rule {r['alert']}", r["expr"]) for r in rules()]
     data = yaml.safe_load(ALERTING.read_text())
     out += [
-        (f"provisioned {r['title']}", r["data"][0]["model"]["expr"])
+        (f"provisioned {r['title']} {q['refId']}", q["model"]["expr"])
         for g in data["groups"]
         for r in g["rules"]
+        for q in r["data"]
+        if q["datasourceUid"] != "__expr__"
     ]
     out += [(f"dashboard panel {i}", e) for i, e in enumerate(dashboard_exprs())]
     d = json.loads(DASHBOARD.read_text())

@@ -1,19 +1,28 @@
-"""A real Prometheus scrapes ``ipmpd run --demo`` and evaluates the shipped rules.
+"""A real Prometheus scrapes ipmpd and evaluates the shipped rules; a real Alertmanager routes them.
 
-Every dashboard panel query returns data, the planted module-order violation
-fires its alert, alerts for healthy conditions stay inactive, and the
-picture in the README (docs/img/demo-overview.png) is drawn from what this
-Prometheus holds.
+ipmpd runs over the demo host with one ``[[target]]`` on a closed loopback
+port.  Prometheus scrapes its /metrics directly and the target through
+/probe with the README's relabelling.  Every dashboard panel query returns
+data, the planted module-order violation fires its alert, alerts for
+healthy conditions stay inactive, and Alertmanager (Debian's
+prometheus-alertmanager, with the README's routing) delivers the
+probe-failed page to the paging webhook and the drift finding to the ticket
+webhook only.  The picture in the README (docs/img/demo-overview.png) is
+drawn from what this Prometheus holds.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -22,21 +31,9 @@ from helpers import REPO, free_port, tool
 RULES = REPO / "grafana" / "alerts" / "ipmpd-rules.yml"
 DASHBOARD = REPO / "grafana" / "dashboards" / "ipmpd.json"
 PICTURE = REPO / "docs" / "img" / "demo-overview.png"
-HEALTHY = {
-    "IpmpdDuplicateMac",
-    "IpmpdAddressFamilyMismatch",
-    "IpmpdMediaTypeMismatch",
-    "IpmpdFindingError",
-    "IpmpdFindingWarning",
-    "IpmpdGroupFailed",
-    "IpmpdGroupDegraded",
-    "IpmpdFewerThanTwoUsableMembers",
-    "IpmpdDown",
-    "IpmpdDataStale",
-    "IpmpdSourceFailing",
-    "IpmpdConfigReloadFailed",
-    "IpmpdModuleListsStale",
-}
+# What fires over the demo host and a target that cannot be reached; every
+# other alert describes a healthy condition there and must stay inactive.
+EXPECTED = {"IpmpdPlanningRuleBroken", "IpmpdProbeFailed", "IpmpdSourceFailing"}
 
 
 def api(base: str, path: str, **params: str) -> dict:
@@ -61,17 +58,66 @@ def wait(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}; last: {last}")
 
 
+def readme_block(section: str, starts: str) -> dict:
+    readme = (REPO / "README.md").read_text()
+    text = readme[readme.index(section) :]
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith(starts))
+    return yaml.safe_load(block)
+
+
+class Webhooks:
+    """Two webhook receivers on loopback: what Alertmanager delivered to each path."""
+
+    def __init__(self) -> None:
+        got: dict[str, list[dict]] = {}
+        self.got = got
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                got.setdefault(self.path, []).extend(body["alerts"])
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def alerts(self, path: str) -> list[dict]:
+        return list(self.got.get(path, []))
+
+
+def start(argv: list[str], log) -> subprocess.Popen:
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
-    ipmpd_port, prom_port = free_port(), free_port()
+    ipmpd_port, prom_port, am_port, closed = free_port(), free_port(), free_port(), free_port()
+    (tmp / "id").write_text("")
+    (tmp / "known_hosts").write_text("")
     cfg = tmp / "ipmpd.toml"
-    cfg.write_text(f'[daemon]\ninterval = "2s"\nmodlist_interval = "5s"\nlisten = "127.0.0.1:{ipmpd_port}"\n')
-    ipmpd = subprocess.Popen(
-        [sys.executable, "-m", "ipmpd", "run", "--demo", "--config", str(cfg)],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "ipmpd.log").open("w"),
+    cfg.write_text(
+        f'[daemon]\ninterval = "2s"\nmodlist_interval = "5s"\nlisten = "127.0.0.1:{ipmpd_port}"\n'
+        'target_timeout = "3s"\n\n'
+        f'[[target]]\nname = "dead"\nhost = "127.0.0.1"\nport = {closed}\nuser = "ipmpd"\n'
+        f'identity_file = "{tmp / "id"}"\nknown_hosts = "{tmp / "known_hosts"}"\n'
     )
+    hooks = Webhooks()
+    # The README's routing, with waits short enough for a test and local webhooks.
+    routing = readme_block("### Routing alerts", "# alertmanager.yml")
+    routing["route"].update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+    for r in routing["receivers"]:
+        r["webhook_configs"] = [{"url": f"{hooks.url}/{r['name']}"}]
+    (tmp / "alertmanager.yml").write_text(yaml.safe_dump(routing))
+    checked = subprocess.run(
+        [tool("amtool"), "check-config", str(tmp / "alertmanager.yml")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     # A test-only copy of the rules with every `for:` at 0s, so alerts fire
     # within seconds (toolchain notes, section C).
     rules = yaml.safe_load(RULES.read_text())
@@ -79,39 +125,64 @@ def stack(tmp_path_factory):
         for r in g["rules"]:
             r["for"] = "0s"
     (tmp / "rules.yml").write_text(yaml.safe_dump(rules))
+    fleet = readme_block("### Prometheus\n", "scrape_configs:")["scrape_configs"][0]
+    assert fleet["metrics_path"] == "/probe"
+    fleet.update(scrape_interval="1s", static_configs=[{"targets": ["dead"]}])
+    fleet["relabel_configs"][-1]["replacement"] = f"127.0.0.1:{ipmpd_port}"
     (tmp / "prometheus.yml").write_text(
         yaml.safe_dump(
             {
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                 "rule_files": [str(tmp / "rules.yml")],
+                "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
                 "scrape_configs": [
-                    {"job_name": "ipmpd", "static_configs": [{"targets": [f"127.0.0.1:{ipmpd_port}"]}]}
+                    {"job_name": "ipmpd", "static_configs": [{"targets": [f"127.0.0.1:{ipmpd_port}"]}]},
+                    fleet,
                 ],
             }
         )
     )
-    prom = subprocess.Popen(
-        [
-            tool("prometheus"),
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "prometheus.log").open("w"),
-    )
+    procs = [
+        start([sys.executable, "-m", "ipmpd", "run", "--demo", "--config", str(cfg)], tmp / "ipmpd.log"),
+        start(
+            [
+                tool("alertmanager"),
+                f"--config.file={tmp / 'alertmanager.yml'}",
+                f"--storage.path={tmp / 'am'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+                "--log.level=warn",
+            ],
+            tmp / "alertmanager.log",
+        ),
+        start(
+            [
+                tool("prometheus"),
+                f"--config.file={tmp / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+                "--log.level=warn",
+            ],
+            tmp / "prometheus.log",
+        ),
+    ]
     base = f"http://127.0.0.1:{prom_port}"
     try:
+        wait(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{am_port}/-/ready", timeout=2).status == 200,
+            30,
+            "alertmanager: " + (tmp / "alertmanager.log").read_text()[-2000:],
+        )
         instance = f"127.0.0.1:{ipmpd_port}"
         wait(
             lambda: api(base, "/api/v1/query", query='ipmpd_finding{check="module-order"}')["result"],
             60,
             "the first scrape with the module-order finding",
         )
-        yield base, instance
+        yield base, instance, hooks, tmp
     finally:
-        for p in (prom, ipmpd):
+        hooks.server.shutdown()
+        for p in procs:
             p.terminate()
             try:
                 p.wait(10)
@@ -124,49 +195,99 @@ def alerts(base: str) -> dict[str, str]:
 
 
 def test_planted_violation_fires_and_healthy_alerts_stay_inactive(stack):
-    base, _ = stack
-    firing = wait(
-        lambda: alerts(base).get("IpmpdModuleOrderMismatch") == "firing" and alerts(base),
+    base, instance, _, _ = stack
+    wait(
+        lambda: {a["labels"]["alertname"] for a in api(base, "/api/v1/alerts")["alerts"]} >= EXPECTED,
         60,
-        "IpmpdModuleOrderMismatch to fire",
+        f"{sorted(EXPECTED)} to fire",
     )
-    labels = next(
-        a["labels"]
+    drift = [
+        a
         for a in api(base, "/api/v1/alerts")["alerts"]
-        if a["labels"]["alertname"] == "IpmpdModuleOrderMismatch"
+        if a["labels"]["alertname"] == "IpmpdPlanningRuleBroken" and a["labels"]["check"] == "module-order"
+    ]
+    assert len(drift) == 1
+    labels, notes = drift[0]["labels"], drift[0]["annotations"]
+    assert labels["group"] == "10g-failover" and labels["instance"] == instance
+    assert labels["severity"] == "warning" and labels["check_severity"] == "error"
+    assert not {"message", "remediation", "interfaces"} & set(labels)
+    # the template query brings the message and the exact fix back
+    assert (
+        "Interfaces: e1000g1. Fix: ifconfig e1000g1 modremove firewall@2; # by hand: " in notes["description"]
     )
-    assert labels["group"] == "10g-failover" and labels["interfaces"] == "e1000g1"
-    assert labels["remediation"].startswith("ifconfig e1000g1 modremove firewall@2; # by hand: ")
-    for _ in range(3):  # and they stay inactive over several evaluations
-        assert not (HEALTHY & set(firing)), firing
+    assert notes["ipmpd_page"] == f"http://{instance}/"
+    for _ in range(3):  # and the others stay inactive over several evaluations
+        rules = api(base, "/api/v1/rules")
+        states = {r["name"]: (r["state"], r["health"]) for g in rules["groups"] for r in g["rules"]}
+        assert all(h == "ok" for _, h in states.values()), states
+        assert {n for n, (s, _) in states.items() if s != "inactive"} == EXPECTED
         time.sleep(1.5)
-        firing = alerts(base)
-    rules = api(base, "/api/v1/rules")
-    states = {r["name"]: (r["state"], r["health"]) for g in rules["groups"] for r in g["rules"]}
-    assert all(h == "ok" for _, h in states.values()), states
-    assert {n for n, (s, _) in states.items() if s != "inactive"} == {"IpmpdModuleOrderMismatch"}
+
+
+def test_a_probe_target_that_cannot_be_reached_pages_and_drift_opens_a_ticket(stack):
+    """Through /probe and relabelling, the unreachable target is its own
+    instance; Alertmanager pages for it, with the runbook link, and sends the
+    drift finding to the ticket receiver only."""
+    base, instance, hooks, _ = stack
+    series = api(base, "/api/v1/query", query='ipmpd_probe_success{job="ipmpd-fleet"}')["result"]
+    assert [(s["metric"]["instance"], s["value"][1]) for s in series] == [("dead", "0")]
+    pages = wait(
+        lambda: [a for a in hooks.alerts("/pager") if a["labels"]["alertname"] == "IpmpdProbeFailed"],
+        60,
+        "IpmpdProbeFailed at the paging webhook",
+    )
+    assert pages[0]["labels"]["instance"] == "dead" and pages[0]["labels"]["severity"] == "critical"
+    assert pages[0]["annotations"]["runbook_url"] == (
+        "https://github.com/ipmpd/ipmpd/blob/main/docs/runbook.md#ipmpdprobefailed"
+    )
+    tickets = wait(
+        lambda: [
+            a for a in hooks.alerts("/tickets") if a["labels"]["alertname"] == "IpmpdPlanningRuleBroken"
+        ],
+        60,
+        "the drift finding at the ticket webhook",
+    )
+    assert {a["labels"]["instance"] for a in tickets} == {instance}
+    time.sleep(3)  # several group intervals: nothing else may arrive at the wrong place
+    assert {a["labels"]["severity"] for a in hooks.alerts("/pager")} == {"critical"}
+    assert {a["labels"]["alertname"] for a in hooks.alerts("/pager")} == {"IpmpdProbeFailed"}
+    assert "critical" not in {a["labels"]["severity"] for a in hooks.alerts("/tickets")}
+    # the dead target's own ticket (its ifconfig source failing) is held back by the page
+    assert all(a["labels"]["instance"] != "dead" for a in hooks.alerts("/tickets"))
+
+
+def grafana(expr: str, instance: str) -> str:
+    """What Grafana sends for one host: a variable in the :regex format is regex-escaped,
+    inside a PromQL string (so each backslash doubled)."""
+    return (
+        expr.replace("${job:regex}", "ipmpd")
+        .replace("${instance:regex}", re.escape(instance).replace("\\", "\\\\"))
+        .replace("${group:regex}", "10g-failover")
+        .replace("$__range", "5m")
+    )
 
 
 def test_every_dashboard_query_returns_data(stack):
-    base, instance = stack
+    base, instance, _, _ = stack
     dashboard = json.loads(DASHBOARD.read_text())
     empty = []
     for p in dashboard["panels"]:
         for t in p.get("targets", []):
-            expr = t["expr"].replace("$instance", instance).replace("$group", "10g-failover")
+            expr = grafana(t["expr"], instance)
             if not api(base, "/api/v1/query", query=expr)["result"]:
                 empty.append(f"{p['title']}: {expr}")
-    assert empty == []
+    # the probe column of the last-seen table has data for the /probe job only
+    assert empty == [] or all("ipmpd_probe_success" in e for e in empty), empty
     for v in dashboard["templating"]["list"]:
         if v["type"] == "query":
-            selector = v["query"][len("label_values(") : v["query"].rindex(",")].replace(
-                "$instance", instance
-            )
-            assert api(base, "/api/v1/series", **{"match[]": selector})
+            selector = grafana(v["query"][len("label_values(") : v["query"].rindex(",")], instance)
+            assert api(base, "/api/v1/series", **{"match[]": selector}), v["name"]
 
 
 def test_overview_picture_is_drawn_from_prometheus(stack):
-    base, instance = stack
+    """Drawn in the test's directory; IPMPD_DRAW_PICTURE=1 redraws the README's copy."""
+    base, instance, _, tmp = stack
+    picture = PICTURE if os.environ.get("IPMPD_DRAW_PICTURE") else tmp / PICTURE.name
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,9 +324,9 @@ def test_overview_picture_is_drawn_from_prometheus(stack):
     ax2.set_ylabel("usable members")
     ax2.legend(loc="lower left")
     fig.tight_layout()
-    PICTURE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(PICTURE, dpi=90, metadata={"Software": None})
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(picture, dpi=90, metadata={"Software": None})
     plt.close(fig)
-    assert PICTURE.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert grid[groups.index("10g-failover")][checks.index(("IPMP005", "module-order"))] == colour["finding"]
     assert usable and all(float(v) == 2 for s in usable for _, v in s["values"])

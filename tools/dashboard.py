@@ -1,35 +1,20 @@
-#!/usr/bin/env python3
-"""Generate the Grafana artifacts from one place.
+"""The Grafana dashboard, grafana/dashboards/ipmpd.json (written by tools/gen_monitoring.py).
 
-    grafana/dashboards/ipmpd.json                 the dashboard
-    grafana/provisioning/alerting/ipmpd.yaml      Grafana-managed alerts, from
-                                                  grafana/alerts/ipmpd-rules.yml
-
-A test-only tool (needs PyYAML, a test dependency): run it after editing the
-rule file or the panels below, and commit the output.  tests/test_grafana.py
-fails when the committed files are not what this prints.
-
-    .venv/bin/python tools/gen_grafana.py          # write
-    .venv/bin/python tools/gen_grafana.py --check  # exit 1 if stale
+Variables: data source, job (every job that has ipmpd series, so hosts
+scraped directly and targets behind /probe both show), instance and group;
+each used through Grafana's ``:regex`` format, which escapes the dots of
+``host:port``.  Hosts and targets that stopped reporting stay listed in the
+"last seen" table for the dashboard's time range instead of vanishing.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-REPO = Path(__file__).resolve().parent.parent
-RULES = REPO / "grafana" / "alerts" / "ipmpd-rules.yml"
-DASHBOARD = REPO / "grafana" / "dashboards" / "ipmpd.json"
-ALERTING = REPO / "grafana" / "provisioning" / "alerting" / "ipmpd.yaml"
-DATASOURCE_UID = "prometheus"  # matches grafana/provisioning/datasources/prometheus.yaml
 DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
-SEL = 'instance="$instance"'
-SELG = 'instance="$instance", group="$group"'
+JOB = 'job=~"${job:regex}"'
+SEL = JOB + ', instance=~"${instance:regex}"'
+SELG = SEL + ', group=~"${group:regex}"'
 
 
 def target(expr: str, ref: str = "A", legend: str = "", instant: bool = False) -> dict[str, Any]:
@@ -49,6 +34,7 @@ def panel(
     title: str,
     pos: tuple[int, int, int, int],
     targets: list[dict[str, Any]],
+    description: str,
     **extra: Any,
 ) -> dict[str, Any]:
     x, y, w, h = pos
@@ -56,10 +42,11 @@ def panel(
         "id": pid,
         "type": kind,
         "title": title,
+        "description": description,
         "datasource": DS,
         "gridPos": {"x": x, "y": y, "w": w, "h": h},
         "targets": targets,
-        "fieldConfig": {"defaults": extra.pop("defaults", {}), "overrides": []},
+        "fieldConfig": {"defaults": extra.pop("defaults", {}), "overrides": extra.pop("overrides", [])},
         "options": extra.pop("options", {}),
     }
     p.update(extra)
@@ -88,7 +75,35 @@ MERGE = [{"id": "merge", "options": {}}]
 HIDE_TIME = [{"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True, "job": True}}}]
 
 
-def dashboard() -> dict[str, Any]:
+def runbook_link(url: str) -> dict[str, Any]:
+    return {
+        "title": "ipmpd runbook",
+        "type": "link",
+        "url": url,
+        "icon": "doc",
+        "tooltip": "What each ipmpd alert means and what to do",
+        "tags": [],
+        "asDropdown": False,
+        "targetBlank": True,
+        "includeVars": False,
+        "keepTime": False,
+    }
+
+
+def variable(name: str, label: str, query: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DS,
+        "query": query,
+        "refresh": 2,
+        "multi": True,
+        "sort": 1,
+    }
+
+
+def dashboard(runbook: str) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     # The fleet row shows every host and group; the group and exporter rows
     # show the host and group picked in the variables.
@@ -101,18 +116,23 @@ def dashboard() -> dict[str, Any]:
             (0, 1, 16, 8),
             [
                 target(
-                    'sum by (instance, group) (ipmpd_check_result{result="finding", check_severity="error"})',
+                    'sum by (instance, group) (ipmpd_check_result{result="finding", check_severity="error", '
+                    + JOB
+                    + "})",
                     "A",
                     instant=True,
                 ),
                 target(
-                    'sum by (instance, group) (ipmpd_check_result{result="finding", check_severity="warning"})',
+                    "sum by (instance, group) "
+                    '(ipmpd_check_result{result="finding", check_severity="warning", ' + JOB + "})",
                     "B",
                     instant=True,
                 ),
-                target("max by (instance, group, state) (ipmpd_group_state == 1)", "C", instant=True),
+                target(
+                    f"max by (instance, group, state) (ipmpd_group_state{{{JOB}}} == 1)", "C", instant=True
+                ),
             ],
-            description="Errors and warnings count current findings (ipmpd_check_result); worst severity is "
+            "Errors and warnings count current findings (ipmpd_check_result); worst severity is "
             "error when Errors > 0, else warning when Warnings > 0. State is ipmpstat's group state.",
             transformations=MERGE
             + [
@@ -133,7 +153,8 @@ def dashboard() -> dict[str, Any]:
             "stat",
             "Groups not ok",
             (16, 1, 8, 4),
-            [target('count(ipmpd_group_state{state!="ok"} == 1) or vector(0)')],
+            [target(f'count(ipmpd_group_state{{state!="ok", {JOB}}} == 1) or vector(0)')],
+            "Groups whose state is degraded, failed or unknown, over every instance of the selected jobs.",
             defaults={"thresholds": thresholds((None, "green"), (1, "red")), "unit": "none"},
         )
     )
@@ -143,7 +164,8 @@ def dashboard() -> dict[str, Any]:
             "stat",
             "Current findings",
             (16, 5, 8, 4),
-            [target("count(ipmpd_finding) or vector(0)")],
+            [target(f"count(ipmpd_finding{{{JOB}}}) or vector(0)")],
+            "Current planning-rule findings of every severity, over every instance of the selected jobs.",
             defaults={"thresholds": thresholds((None, "green"), (1, "orange")), "unit": "none"},
         )
     )
@@ -163,6 +185,8 @@ def dashboard() -> dict[str, Any]:
                     instant=True,
                 ),
             ],
+            "One row per member: its state (ipmpstat, else interface flags), MAC, media, the live "
+            "STREAMS modules (modlist) and the configured ones (autopush).",
             transformations=MERGE
             + [
                 {
@@ -187,6 +211,8 @@ def dashboard() -> dict[str, Any]:
             "Findings and remediation",
             (0, 17, 24, 7),
             [target(f"ipmpd_finding{{{SELG}}}", instant=True)],
+            "One row per current finding; remediation holds the exact commands for that host. "
+            "What each alert means and what to do: the runbook (link above).",
             transformations=[
                 {
                     "id": "organize",
@@ -195,7 +221,7 @@ def dashboard() -> dict[str, Any]:
                     },
                 }
             ],
-            description="One row per current finding; remediation holds the exact commands for that host.",
+            links=[runbook_link(runbook)],
         )
     )
     panels.append(
@@ -205,6 +231,8 @@ def dashboard() -> dict[str, Any]:
             "Checks that are unknown or skipped, and why",
             (0, 24, 24, 6),
             [target(f"ipmpd_check_reason{{{SELG}}}", instant=True)],
+            "A check that could not look (a source did not answer) is unknown, never ok; skipped "
+            "means the configuration turned it off.",
             transformations=HIDE_TIME + [{"id": "organize", "options": {"excludeByName": {"Value": True}}}],
         )
     )
@@ -218,6 +246,8 @@ def dashboard() -> dict[str, Any]:
                 target(f"ipmpd_group_usable_members{{{SELG}}}", "A", "{{instance}} {{group}} usable"),
                 target(f"ipmpd_group_members{{{SELG}}}", "B", "{{instance}} {{group}} members"),
             ],
+            "Members neither failed nor offline, against all members; below two (or one for a group "
+            "allowed a single member) the group cannot survive another failure.",
             defaults={"unit": "none", "min": 0},
         )
     )
@@ -234,6 +264,7 @@ def dashboard() -> dict[str, Any]:
                     "{{instance}} {{group}} {{state}}",
                 )
             ],
+            "ipmpstat's group state over time; frequent changes fire IpmpdGroupFlapping.",
         )
     )
 
@@ -245,6 +276,7 @@ def dashboard() -> dict[str, Any]:
             "Data age",
             (0, 38, 6, 4),
             [target(f"time() - ipmpd_last_gather_success_timestamp_seconds{{{SEL}}}", "A", "{{instance}}")],
+            "Seconds since a gather last read the interface list; over three intervals fires IpmpdDataStale.",
             defaults={"unit": "s", "thresholds": thresholds((None, "green"), (300, "red"))},
         )
     )
@@ -255,6 +287,7 @@ def dashboard() -> dict[str, Any]:
             "STREAMS module lists age",
             (6, 38, 6, 4),
             [target(f"time() - ipmpd_modlist_timestamp_seconds{{{SEL}}}", "A", "{{instance}}")],
+            "Age of the live STREAMS module lists (ifconfig IF modlist); empty when modlist is off.",
             defaults={"unit": "s", "thresholds": thresholds((None, "green"), (7200, "orange"))},
         )
     )
@@ -265,6 +298,7 @@ def dashboard() -> dict[str, Any]:
             "Last configuration reload",
             (12, 38, 6, 4),
             [target(f"ipmpd_config_reload_success{{{SEL}}}", "A", "{{instance}}")],
+            "Whether the last SIGHUP (svcadm refresh) loaded ipmpd.toml; rejected keeps the previous one.",
             defaults={
                 "mappings": [
                     {
@@ -286,6 +320,8 @@ def dashboard() -> dict[str, Any]:
             "Build",
             (18, 38, 6, 4),
             [target(f"ipmpd_build_info{{{SEL}}}", "A", "{{instance}} {{version}} python {{python}}")],
+            "ipmpd and Python versions (for targets behind /probe: the fleet exporter's, on its "
+            "own instance).",
             options={"textMode": "name"},
         )
     )
@@ -296,6 +332,8 @@ def dashboard() -> dict[str, Any]:
             "Source health (1 = answered)",
             (0, 42, 12, 8),
             [target(f"ipmpd_source_up{{{SEL}}}", "A", "{{instance}} {{source}}")],
+            "1 when every run of the source answered and parsed; the checks that need a failing "
+            "source report unknown.",
             defaults={"thresholds": thresholds((None, "red"), (1, "green"))},
         )
     )
@@ -309,7 +347,46 @@ def dashboard() -> dict[str, Any]:
                 target(f"ipmpd_gather_duration_seconds{{{SEL}}}", "A", "{{instance}} gather + checks"),
                 target(f"ipmpd_source_duration_seconds{{{SEL}}}", "B", "{{instance}} {{source}}"),
             ],
+            "How long a gather and each source took.",
             defaults={"unit": "s"},
+        )
+    )
+    panels.append(
+        panel(
+            18,
+            "table",
+            "Hosts and targets: last seen",
+            (0, 50, 24, 7),
+            [
+                target(f"max by (instance, job) (last_over_time(up{{{JOB}}}[$__range]))", "A", instant=True),
+                target(
+                    "time() - max by (instance, job) (last_over_time("
+                    f"ipmpd_last_gather_success_timestamp_seconds{{{JOB}}}[$__range]))",
+                    "B",
+                    instant=True,
+                ),
+                target(
+                    f"max by (instance, job) (last_over_time(ipmpd_probe_success{{{JOB}}}[$__range]))",
+                    "C",
+                    instant=True,
+                ),
+            ],
+            "Every instance seen in the time range, including those that stopped reporting: the "
+            "last scrape's up, the last successful gather, and for /probe targets the last probe.",
+            transformations=MERGE
+            + [
+                {
+                    "id": "organize",
+                    "options": {
+                        "excludeByName": {"Time": True},
+                        "renameByName": {
+                            "Value #A": "Up (last scrape)",
+                            "Value #B": "Seconds since last successful gather",
+                            "Value #C": "Probe (last)",
+                        },
+                    },
+                }
+            ],
         )
     )
     return {
@@ -325,7 +402,7 @@ def dashboard() -> dict[str, Any]:
         "refresh": "1m",
         "time": {"from": "now-6h", "to": "now"},
         "annotations": {"list": []},
-        "links": [],
+        "links": [runbook_link(runbook)],
         "templating": {
             "list": [
                 {
@@ -335,99 +412,14 @@ def dashboard() -> dict[str, Any]:
                     "query": "prometheus",
                     "hide": 0,
                 },
-                {
-                    "name": "instance",
-                    "label": "Host",
-                    "type": "query",
-                    "datasource": DS,
-                    "query": "label_values(ipmpd_build_info, instance)",
-                    "refresh": 2,
-                    "multi": False,
-                    "sort": 1,
-                },
-                {
-                    "name": "group",
-                    "label": "IPMP group",
-                    "type": "query",
-                    "datasource": DS,
-                    "query": 'label_values(ipmpd_group_members{instance=~"$instance"}, group)',
-                    "refresh": 2,
-                    "multi": False,
-                    "sort": 1,
-                },
+                variable("job", "Job", "label_values(ipmpd_gather_interval_seconds, job)"),
+                variable(
+                    "instance",
+                    "Host",
+                    'label_values(ipmpd_gather_interval_seconds{job=~"${job:regex}"}, instance)',
+                ),
+                variable("group", "IPMP group", f"label_values(ipmpd_group_members{{{SEL}}}, group)"),
             ]
         },
         "panels": panels,
     }
-
-
-def grafana_alerting(rules_yaml: str) -> dict[str, Any]:
-    """The same alerts as Grafana-managed rules (file provisioning shape)."""
-    data = yaml.safe_load(rules_yaml)
-    groups = []
-    for group in data["groups"]:
-        rules = []
-        for rule in group["rules"]:
-            name = rule["alert"]
-            rules.append(
-                {
-                    "uid": "ipmpd-" + name[len("Ipmpd") :].lower(),
-                    "title": name,
-                    "condition": "C",
-                    "data": [
-                        {
-                            "refId": "A",
-                            "relativeTimeRange": {"from": 600, "to": 0},
-                            "datasourceUid": DATASOURCE_UID,
-                            "model": {"refId": "A", "expr": " ".join(rule["expr"].split()), "instant": True},
-                        },
-                        {
-                            "refId": "C",
-                            "datasourceUid": "__expr__",
-                            "model": {
-                                "refId": "C",
-                                "type": "threshold",
-                                "expression": "A",
-                                "conditions": [{"evaluator": {"type": "gt", "params": [0]}}],
-                            },
-                        },
-                    ],
-                    "noDataState": "OK",
-                    "execErrState": "Error",
-                    "for": rule.get("for", "0m"),
-                    "labels": rule.get("labels", {}),
-                    "annotations": rule.get("annotations", {}),
-                }
-            )
-        groups.append(
-            {"orgId": 1, "name": group["name"], "folder": "ipmpd", "interval": "1m", "rules": rules}
-        )
-    return {"apiVersion": 1, "groups": groups}
-
-
-def render() -> dict[Path, str]:
-    header = "# Generated by tools/gen_grafana.py from grafana/alerts/ipmpd-rules.yml; do not edit.\n"
-    return {
-        DASHBOARD: json.dumps(dashboard(), indent=2) + "\n",
-        ALERTING: header + yaml.safe_dump(grafana_alerting(RULES.read_text()), sort_keys=False, width=1000),
-    }
-
-
-def main(argv: list[str]) -> int:
-    outputs = render()
-    if "--check" in argv:
-        stale = [
-            str(p.relative_to(REPO)) for p, text in outputs.items() if not p.exists() or p.read_text() != text
-        ]
-        if stale:
-            print("stale, run tools/gen_grafana.py: " + ", ".join(stale))
-            return 1
-        return 0
-    for path, text in outputs.items():
-        path.write_text(text)
-        print(f"wrote {path.relative_to(REPO)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
