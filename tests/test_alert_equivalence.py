@@ -356,7 +356,7 @@ def test_every_alert_fires_somewhere_in_the_cases(tmp_path):
 
 
 def test_a_broken_condition_is_caught(tmp_path):
-    """What tools/gen_grafana.py used to generate for IpmpdDown: `up` with a
+    """What the generator once produced for IpmpdDown: `up` with a
     threshold `gt 0`, which can never fire on up == 0."""
     grafana, prom = loaded()
     broken = json.loads(json.dumps(grafana["IpmpdDown"]))
