@@ -54,9 +54,11 @@ class IpmpdCollector(Collector):
         success, duration = self._probe()
         ok = GaugeMetricFamily(
             "ipmpd_probe_success",
-            "1 when the target's last gather read its interface list, 0 when it could not (or not yet)",
+            "1 when the target's last gather read its interface list, 0 when it could not; "
+            "no sample before its first gather has finished",
         )
-        ok.add_metric([], 1.0 if success else 0.0)
+        if success is not None:
+            ok.add_metric([], 1.0 if success else 0.0)
         yield ok
         dur = GaugeMetricFamily(
             "ipmpd_probe_duration_seconds", "Duration of the target's last SSH round trip and gather"

@@ -65,9 +65,14 @@ def duration(text: str) -> int:
 
 def expand(values: str) -> list[Optional[float]]:
     """promtool's series notation: ``a+bxn`` and ``axn`` give n+1 values,
-    ``_xn`` n missing ones, ``_`` one (checked against promtool 2.42)."""
+    ``_xn`` n missing ones, ``_`` one (checked against promtool 2.42).
+    ``stale`` is read as missing: OpenMetrics has no staleness marker, and
+    both sides of the comparison query the same backfilled data."""
     out: list[Optional[float]] = []
     for item in values.split():
+        if item == "stale":
+            out.append(None)
+            continue
         m = re.fullmatch(r"(_|[-+]?[\d.]+)(?:([-+][\d.]+)?x(\d+))?", item)
         assert m, f"notation not handled: {item!r}"
         first, step, times = m.group(1), m.group(2), m.group(3)
@@ -329,7 +334,7 @@ CASES = yaml.safe_load(RULE_TESTS.read_text())["tests"]
 def test_the_series_notation_is_read_as_promtool_reads_it():
     assert expand("0+60x2 120x2") == [0, 60, 120, 120, 120, 120]
     assert expand("_x3 1") == [None, None, None, 1]
-    assert expand("1 0 _") == [1, 0, None]
+    assert expand("1 0 _ stale") == [1, 0, None, None]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -365,6 +370,21 @@ def test_a_broken_condition_is_caught(tmp_path):
     case = next(c for c in CASES if c["name"].startswith("ipmpd not answering"))
     found = disagreements(case, tmp_path, {**grafana, "IpmpdDown": broken}, {"IpmpdDown": prom["IpmpdDown"]})
     assert found and all("IpmpdDown" in f for f in found)
+    # a math condition that forgets "and at least one usable" fires beside IpmpdGroupFailed
+    lost = json.loads(json.dumps(grafana["IpmpdGroupRedundancyLost"]))
+    node = next(n for n in lost["data"] if n["refId"] == "C")["model"]
+    assert node["expression"] == "$A < $B && $A > 0"
+    node["expression"] = "$A < $B"
+    case = next(c for c in CASES if c["name"].startswith("no usable member"))
+    (tmp_path / "lost").mkdir()
+    found = disagreements(
+        case,
+        tmp_path / "lost",
+        {"IpmpdGroupRedundancyLost": lost},
+        {"IpmpdGroupRedundancyLost": prom["IpmpdGroupRedundancyLost"]},
+    )
+    assert found and all("IpmpdGroupRedundancyLost" in f for f in found)
+    case = next(c for c in CASES if c["name"].startswith("ipmpd not answering"))
     # and a query that keeps __name__ gives Grafana alert labels Prometheus never has
     named = json.loads(json.dumps(grafana["IpmpdDown"]))
     named["data"][0]["model"]["expr"] = 'up{job=~"ipmpd.*"}'

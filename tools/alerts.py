@@ -34,6 +34,9 @@ DEFAULT_PAGE = "http://{{ $labels.instance }}/"
 DEFAULT_DATASOURCE_UID = "${DS_PROMETHEUS_UID}"
 
 FREE_TEXT = "message, remediation, interfaces"
+# The group-health check (IPMP013) restates ipmpstat's group state, which the
+# group alerts already cover: as a finding alert it would only duplicate them.
+NOT_HEALTH = 'check!="group-health"'
 # Annotation text, written once: VALUE is the alert's value, DETAILS the free
 # text of the findings behind it; each rendering substitutes its own.
 FINDING_DETAILS = "DETAILS"
@@ -71,13 +74,13 @@ def finding_alert(name: str, severity: str, check_severity: str, for_: str, what
         name,
         "ipmpd-findings",
         severity,
-        f'max without ({FREE_TEXT}) (ipmpd_finding{{check_severity="{check_severity}", SEL}})',
+        f'max without ({FREE_TEXT}) (ipmpd_finding{{check_severity="{check_severity}", {NOT_HEALTH}, SEL}})',
         ((">", "0"),),
         for_,
         "IPMP group {{ $labels.group }} on {{ $labels.instance }}: " + what + " {{ $labels.check }} "
         "({{ $labels.code }})",
         FINDING_DETAILS,
-        details=f'ipmpd_finding{{check_severity="{check_severity}", SEL}}',
+        details=f'ipmpd_finding{{check_severity="{check_severity}", {NOT_HEALTH}, SEL}}',
     )
 
 
@@ -120,9 +123,11 @@ ALERTS: tuple[Alert, ...] = (
         "IpmpdDataStale",
         "ipmpd-visibility",
         "critical",
-        "(time() - ipmpd_last_gather_success_timestamp_seconds{SEL}) / ipmpd_gather_interval_seconds{SEL}"
+        # a /probe target that cannot be read pages as IpmpdProbeFailed, not twice
+        "((time() - ipmpd_last_gather_success_timestamp_seconds{SEL}) / ipmpd_gather_interval_seconds{SEL}"
         " or (time() - ipmpd_start_time_seconds{SEL}) / ipmpd_gather_interval_seconds{SEL}"
-        " unless ipmpd_last_gather_success_timestamp_seconds{SEL}",
+        " unless ipmpd_last_gather_success_timestamp_seconds{SEL})"
+        " unless on (instance, job) ipmpd_probe_success{SEL} == 0",
         ((">", "3"),),
         "2m",
         'ipmpd on {{ $labels.instance }} has not read its host for {{ VALUE | printf "%.0f" }} '
@@ -146,7 +151,9 @@ ALERTS: tuple[Alert, ...] = (
         "IpmpdGroupRedundancyLost",
         "ipmpd-health",
         "warning",
-        "ipmpd_group_usable_members{SEL}",
+        # a member whose state is unknown is not counted usable: judge only what was seen
+        "max without () (ipmpd_group_usable_members{SEL}) unless on (instance, job, group)"
+        ' (max by (instance, job, group) (ipmpd_interface_state{state="unknown", SEL}) > 0)',
         (("<", "B"), (">", "0")),
         "5m",
         "IPMP group {{ $labels.group }} on {{ $labels.instance }} has {{ VALUE }} usable member(s)",
@@ -158,11 +165,12 @@ ALERTS: tuple[Alert, ...] = (
         "IpmpdGroupFlapping",
         "ipmpd-health",
         "warning",
-        "sum without (state) (changes(ipmpd_group_state{SEL}[30m])) / 2",
+        # moves into and out of degraded or failed; not in and out of unknown (could not look)
+        'sum without (state) (changes(ipmpd_group_state{state=~"degraded|failed", SEL}[30m]))',
         ((">", "3"),),
         "0m",
-        "IPMP group {{ $labels.group }} on {{ $labels.instance }} changed state {{ VALUE }} times in "
-        "30 minutes",
+        "IPMP group {{ $labels.group }} on {{ $labels.instance }} went into or out of degraded or "
+        "failed {{ VALUE }} times in 30 minutes",
         "The group keeps failing over and back: a flapping link, a probe target that answers "
         "intermittently, or a failback loop.",
     ),
