@@ -418,20 +418,15 @@ class Daemon:
 
     def target_views(self) -> list[web.TargetView]:
         """What the landing page shows of each [[target]]."""
-        out = []
-        for name, t in sorted(self.targets.items()):
-            assert isinstance(t.runner, SshRunner)
-            cfg = t.runner.target
-            out.append(
-                web.TargetView(
-                    name,
-                    f"{cfg.user}@{cfg.host}:{cfg.port}",
-                    t.latest,
-                    t.probe_success,
-                    t.probe_error,
-                )
-            )
-        return out
+        return [self.target_view(t) for _, t in sorted(self.targets.items())]
+
+    @staticmethod
+    def target_view(t: Target) -> web.TargetView:
+        assert isinstance(t.runner, SshRunner)
+        cfg = t.runner.target
+        return web.TargetView(
+            t.name, f"{cfg.user}@{cfg.host}:{cfg.port}", t.latest, t.probe_success, t.probe_error
+        )
 
     def close(self) -> None:
         """Stop every runner: local commands are killed (a modlist is left to
@@ -514,10 +509,11 @@ class Daemon:
                 query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
                 if "target" in query:
                     # One target's page: what an alert about it links to.
-                    views = [v for v in self.target_views() if query["target"] == [v.name]]
-                    if not views:
+                    names = query["target"]
+                    t = self.targets.get(names[0]) if len(names) == 1 else None
+                    if t is None:
                         return plain(start_response, "404 Not Found", "no such target in the configuration\n")
-                    html_page = web.target_page(views[0])
+                    html_page = web.target_page(self.target_view(t))
                 else:
                     html_page = web.page(self.get_latest(), self.target_views(), local=self.gathers_local)
                 body = html_page.encode("utf-8")

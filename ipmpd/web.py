@@ -48,6 +48,15 @@ class TargetView:
     error: Optional[str]
 
 
+def probe_state(t: TargetView) -> str:
+    """Whether the target's last gather read it, as HTML."""
+    if t.success is None:
+        return "not read yet"
+    if t.success:
+        return "read"
+    return f'<span class="error">could not read: {_e(t.error or "interface list unknown")}</span>'
+
+
 def targets_table(targets: list[TargetView], now: float) -> list[str]:
     if not targets:
         return []
@@ -56,12 +65,7 @@ def targets_table(targets: list[TargetView], now: float) -> list[str]:
         "<th>last gather</th><th>findings</th><th>not checked</th><th>probe</th></tr>"
     ]
     for t in targets:
-        if t.success is None:
-            state = "not read yet"
-        elif t.success:
-            state = "read"
-        else:
-            state = f'<span class="error">could not read: {_e(t.error or "interface list unknown")}</span>'
+        state = probe_state(t)
         unknown = sum(1 for r in t.latest.results if r.status == "unknown")
         out.append(
             f"<tr><td>{_e(t.name)}</td><td>{_e(t.address)}</td><td>{state}</td>"
@@ -75,14 +79,8 @@ def targets_table(targets: list[TargetView], now: float) -> list[str]:
 def target_page(view: TargetView, now: float | None = None) -> str:
     """``/?target=NAME``: one [[target]]'s groups, findings and probe state."""
     now = time.time() if now is None else now
-    if view.success is None:
-        state = "not read yet"
-    elif view.success:
-        state = "read"
-    else:
-        state = f'<span class="error">could not read: {_e(view.error or "interface list unknown")}</span>'
     heading = (
-        f'<p>Target {_e(view.name)} ({_e(view.address)}): {state}. <a href="/">All targets</a>, '
+        f'<p>Target {_e(view.name)} ({_e(view.address)}): {probe_state(view)}. <a href="/">All targets</a>, '
         f'<a href="/probe?target={_e(view.name)}">/probe</a>.</p>'
     )
     return page(view.latest, now=now, heading=heading)
