@@ -12,20 +12,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
-from importlib import resources
 from typing import Any, Optional
 
 from ipmpd import __version__, capture, collector, render
 from ipmpd.capture import CaptureError
 from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
-from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, TargetConfig, load
+from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, TargetConfig
 from ipmpd.gather import gather
 from ipmpd.remedy import actions
 from ipmpd.remedy.actions import verification
 from ipmpd.remedy.render import render as render_remedy
 from ipmpd.runner import CaptureRunner, RecordingRunner, Runner, SubprocessRunner
+from ipmpd.settings import demo_dir, load_config
 from ipmpd.ssh import CollectError, SshRunner
 from ipmpd.target import gather_remote
 from ipmpd.target import members as target_members
@@ -36,10 +35,6 @@ NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
 
 
 CAPTURE_HELP = "replay a capture directory, a capture stream file, or - for a stream on stdin"
-
-
-def demo_dir() -> str:
-    return str(resources.files("ipmpd") / "demo")
 
 
 def _add_host(p: argparse.ArgumentParser) -> None:
@@ -155,12 +150,6 @@ def parser() -> argparse.ArgumentParser:
     _add_config(p)
 
     return ap
-
-
-def load_config(path: Optional[str]) -> Config:
-    if path is None:
-        return load(DEFAULT_CONFIG) if os.path.exists(DEFAULT_CONFIG) else Config()
-    return load(path)
 
 
 class TargetError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -18,11 +19,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Solaris 11.4's Python 3.9
     import tomli as tomllib
 
-from ipmpd.runner import DEFAULT_PATH
+from ipmpd.runner import DEFAULT_PATH, read_regular
 from ipmpd.sources import LINK_NAME
 
 DEFAULT_CONFIG = "/etc/ipmpd/ipmpd.toml"
 DEFAULT_PORT = 9742
+CONFIG_CAP = 1024 * 1024  # a configuration file is a few KiB
 DEFAULT_LISTEN = f"0.0.0.0:{DEFAULT_PORT}"
 SEVERITIES = ("info", "warning", "error")
 # if.h: LIFGRNAMSIZ 32, so a group name holds at most 31 characters.
@@ -204,18 +206,14 @@ class _Validator:
         return tuple(value)
 
 
-def _known_checks() -> tuple[set[str], set[str]]:
-    from ipmpd.checks import REGISTRY
+def load(path: str, text: Optional[str] = None, checks: Optional[Collection[str]] = None) -> Config:
+    """Read and validate ``path`` (or ``text`` as if it were that file).
 
-    return {c.code for c in REGISTRY}, {c.name for c in REGISTRY}
-
-
-def load(path: str, text: Optional[str] = None) -> Config:
-    """Read and validate ``path`` (or ``text`` as if it were that file)."""
+    ``checks`` are the check codes and names the caller knows (the registry
+    lives above this module); None leaves check names unvalidated."""
     if text is None:
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            raw = read_regular(path, CONFIG_CAP)
         except OSError as e:
             raise ConfigError(path, [f"cannot read: {e.strerror or e}"]) from None
         try:
@@ -226,19 +224,19 @@ def load(path: str, text: Optional[str] = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, [f"not valid TOML: {e}"]) from None
-    return validate(data, path)
+    return validate(data, path, checks)
 
 
-def validate(data: dict[str, Any], path: str) -> Config:
+def validate(data: dict[str, Any], path: str, checks: Optional[Collection[str]] = None) -> Config:
     v = _Validator()
     top = v.table(data, "", {"daemon", "checks", "group", "target"})
     daemon = _daemon(v, top.get("daemon", {}))
-    checks = _checks(v, top.get("checks", {}))
+    checks_config = _checks(v, top.get("checks", {}), checks)
     groups = _groups(v, top.get("group", []))
     targets = _targets(v, top.get("target", []))
     if v.problems:
         raise ConfigError(path, v.problems)
-    return Config(daemon, checks, groups, path, targets)
+    return Config(daemon, checks_config, groups, path, targets)
 
 
 def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
@@ -307,9 +305,8 @@ def _daemon(v: _Validator, raw: Any) -> DaemonConfig:
     return DaemonConfig(**out)
 
 
-def _checks(v: _Validator, raw: Any) -> ChecksConfig:
+def _checks(v: _Validator, raw: Any, known: Optional[Collection[str]]) -> ChecksConfig:
     c = v.table(raw, "checks", {"stateful_modules", "severity", "ignore"})
-    codes, names = _known_checks()
     out: dict[str, Any] = {}
     if "stateful_modules" in c:
         mods = v.string_list(c["stateful_modules"], "checks.stateful_modules")
@@ -322,7 +319,7 @@ def _checks(v: _Validator, raw: Any) -> ChecksConfig:
         else:
             pairs = []
             for k, val in sev.items():
-                if k not in codes and k not in names:
+                if known is not None and k not in known:
                     v.err(f"checks.severity.{k}", "no such check code or name")
                 elif val not in SEVERITIES:
                     v.err(f"checks.severity.{k}", f"{val!r} is not one of {', '.join(SEVERITIES)}")
@@ -333,7 +330,7 @@ def _checks(v: _Validator, raw: Any) -> ChecksConfig:
         ign = v.string_list(c["ignore"], "checks.ignore")
         if ign is not None:
             for k, name in enumerate(ign):
-                if name not in codes and name not in names:
+                if known is not None and name not in known:
                     v.err(f"checks.ignore[{k}]", f"{name!r} is no such check code or name")
             out["ignore"] = ign
     return ChecksConfig(**out)

@@ -1,9 +1,10 @@
-"""``ipmpd run``: the scheduler jobs, the HTTP server and the signals.
+"""``ipmpd run``: the scheduler jobs and the signals, around one HTTP front.
 
 One job gathers and checks every ``interval`` (and once at start); another
 refreshes STREAMS module lists every ``modlist_interval``, one interface at
 a time.  Each completed cycle swaps one immutable ``Latest``; scrapes only
-read it.  Only this module knows about time and threads.
+read it.  Only this module knows about time and threads; the HTTP front
+(:mod:`ipmpd.server`) only serves what :meth:`Daemon.wsgi_app` renders.
 
 Exit codes follow smf_method(7): 0 on SIGTERM/SIGINT, 96
 (SMF_EXIT_ERR_CONFIG) for a bad configuration at start, 95
@@ -16,32 +17,31 @@ import argparse
 import dataclasses
 import datetime
 import gzip
+import logging
 import os
 import signal
-import socket
 import ssl
 import sys
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
-from socketserver import ThreadingMixIn
 from typing import Any, Callable, Optional
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from ipmpd import web
+from ipmpd import server, web
 from ipmpd.capture import CaptureError
 from ipmpd.checks import evaluate
-from ipmpd.cli import demo_dir, load_config
 from ipmpd.config import Config, ConfigError, TargetConfig, parse_listen
 from ipmpd.exporter import IpmpdCollector
 from ipmpd.model import Modules
 from ipmpd.runner import CaptureRunner, Runner, SubprocessRunner
+from ipmpd.settings import demo_dir, load_config
 from ipmpd.sources import module_sources
 from ipmpd.ssh import SshRunner
 from ipmpd.state import Latest
@@ -50,14 +50,43 @@ from ipmpd.target import LOCAL, Target
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
 SMF_EXIT_ERR_CONFIG = 96
-STOP_SECONDS = 5.0
+STOP_SECONDS = 5.0  # SIGTERM to exit, whatever a gather is stuck in
 TARGETS_EXECUTOR = "targets"  # a pool of [daemon] target_concurrency threads for SSH targets
+# Descriptors kept from the HTTP front for everything else: the local
+# gather's pipes, the log, and per concurrent SSH target its ssh processes.
+GATHER_RESERVE = 64
+TARGET_RESERVE = 8
 
 log = structlog.get_logger("ipmpd")
 
+# APScheduler's own sentences for these two are replaced by job.skipped and
+# job.missed events (see Daemon._job_event).
+_REPLACED = ("Execution of job", "Run time of job")
+
+
+class _ToStructlog(logging.Handler):
+    """The standard library's log records (APScheduler's among them) as the
+    same JSON lines as everything else."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and record.msg.startswith(_REPLACED):
+            return
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        fields: dict[str, Any] = {"logger": record.name, "message": message}
+        if record.exc_info:
+            fields["exc_info"] = record.exc_info
+        method = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}.get(
+            record.levelno, "error"
+        )
+        getattr(structlog.get_logger("ipmpd"), method)("library.log", **fields)
+
 
 def configure_logging(stream: Any = None) -> None:
-    """JSON lines on stderr, which SMF writes to the service's log file."""
+    """JSON lines on stderr, which SMF writes to the service's log file; the
+    standard library's logging goes the same way."""
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -68,6 +97,21 @@ def configure_logging(stream: Any = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if isinstance(h, _ToStructlog):
+            root.removeHandler(h)
+    handler = _ToStructlog()
+    handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
+def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """The configuration with the command line's ``--listen`` (and the like) applied."""
+    if not overrides:
+        return config
+    return dataclasses.replace(config, daemon=dataclasses.replace(config.daemon, **overrides))
 
 
 def _connection(t: Optional[TargetConfig], config: Config) -> Optional[tuple[Any, ...]]:
@@ -83,7 +127,15 @@ class Daemon:
     """The local host and every [[target]], each a :class:`Target` with its own
     runner, schedule and last result; one HTTP front for all of them."""
 
-    def __init__(self, config: Config, runner: Runner, config_path: Optional[str]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        runner: Runner,
+        config_path: Optional[str],
+        overrides: Optional[dict[str, Any]] = None,
+    ) -> None:
+        # what the command line set over the file (``--listen``): kept on reload
+        self.overrides = dict(overrides or {})
         self.config = config
         self.config_path = config_path
         now = time.time()
@@ -116,8 +168,19 @@ class Daemon:
                 TARGETS_EXECUTOR: ThreadPoolExecutor(config.daemon.target_concurrency),
             },
         )
+        self.scheduler.add_listener(self._job_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
+        self.reloads = 0  # reloads done: SIGHUPs in a burst count once
+
+    @staticmethod
+    def _job_event(event: Any) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            # the previous run of the job is still going: this one is not started
+            log.warning("job.skipped", job=event.job_id, reason="the previous run is still going")
+        else:
+            when = getattr(event, "scheduled_run_time", None)
+            log.warning("job.missed", job=event.job_id, scheduled=str(when) if when else None)
 
     @staticmethod
     def _remote(config: Config, t: TargetConfig) -> Target:
@@ -261,14 +324,13 @@ class Daemon:
                 self.cycle()
             start = time.monotonic()
             with self._cycle_lock:  # a reload retires a runner only between uses
-                names = self.home.refresh_modules(self.config.daemon.command_timeout)
+                mods = self.home.refresh_modules(self.config.daemon.command_timeout)
             duration = time.monotonic() - start
             self._swap(modlist_duration=duration)
-            mods = self.home.modules
             log.info(
                 "modlist.completed",
                 target=LOCAL,
-                interfaces=len(names),
+                interfaces=len(mods.by_interface),
                 failed=sorted(s.argv[1] for s in (mods.sources if mods else ()) if not s.ok and s.argv),
                 duration_seconds=round(duration, 4),
             )
@@ -308,7 +370,8 @@ class Daemon:
             )
         elif self.scheduler.get_job("modlist") is not None:
             self.scheduler.remove_job("modlist")
-            self.home.modules = None
+            with self._cycle_lock:
+                self.home.modules = None
         for name in self.targets:
             self._schedule_target(name, now)
 
@@ -342,8 +405,9 @@ class Daemon:
 
     def reload(self) -> None:
         path = self.config_path
+        self.reloads += 1
         try:
-            new = load_config(path)
+            new = with_overrides(load_config(path), self.overrides)
         except ConfigError as e:
             log.error("config.rejected", path=e.path, problems=e.problems)
             self._swap(config_reload_success=False, config_reload_at=time.time())
@@ -531,65 +595,72 @@ class Daemon:
         return app
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    tls: Optional[ssl.SSLContext] = None
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The TLS handshake runs here, in the request's own thread, so a slow
-        # or plain-HTTP client cannot stall the accept loop.
-        if self.tls is not None:
-            try:
-                request.settimeout(10)
-                request = self.tls.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError) as e:
-                log.debug("http.tls_failed", client=str(client_address[0]), error=str(e))
-                return
-        super().finish_request(request, client_address)
-
-
-def make_http_server(daemon: Daemon) -> _Server:
-    host, port = parse_listen(daemon.config.daemon.listen)
-    server_class = _Server
-    if ":" in host:
-
-        class _Server6(_Server):
-            address_family = socket.AF_INET6
-
-        server_class = _Server6
-    server = make_server(
-        host, port, daemon.wsgi_app(), server_class=server_class, handler_class=_QuietHandler
-    )
+def make_front(daemon: Daemon, max_connections: int) -> server.HttpFront:
+    """The HTTP front on ``[daemon] listen``, with TLS when configured; raises
+    OSError when it cannot listen.  The certificate and key are checked at
+    start (:func:`tls_context`), so a problem here is the socket's."""
     d = daemon.config.daemon
-    if d.tls_cert_file and d.tls_key_file:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    host, port = parse_listen(d.listen)
+    limits = server.Limits(max_connections=max_connections)
+    return server.HttpFront(daemon.wsgi_app(), host, port, tls_context(daemon.config), limits)
+
+
+def tls_context(config: Config) -> Optional[ssl.SSLContext]:
+    """The server TLS context, or None without TLS; raises ConfigError naming
+    the file when the certificate or key cannot be loaded."""
+    d = config.daemon
+    if not (d.tls_cert_file and d.tls_key_file):
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
         ctx.load_cert_chain(d.tls_cert_file, d.tls_key_file)
-        server.tls = ctx
-    return server
+    except (OSError, ssl.SSLError) as e:
+        where = config.path or "the configuration"
+        why = getattr(e, "strerror", None) or str(e)
+        problem = f"daemon.tls_cert_file: cannot load {d.tls_cert_file} with the key {d.tls_key_file}: {why}"
+        raise ConfigError(where, [problem]) from None
+    return ctx
+
+
+def _start_error(event: str, code: int, message: str, **fields: Any) -> int:
+    """One JSON event on stderr, plus the plain message for a person at a terminal."""
+    log.error(event, message=message, **fields)
+    if sys.stderr.isatty():
+        print(f"ipmpd: {message}", file=sys.stderr)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """Leave at once: a worker thread stuck in a read must not hold the exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def main(args: argparse.Namespace) -> int:
     configure_logging()
+    overrides: dict[str, Any] = {}
     try:
-        config = load_config(args.config)
         if args.listen:
-            parse_listen(args.listen)
-            config = dataclasses.replace(
-                config, daemon=dataclasses.replace(config.daemon, listen=args.listen)
-            )
+            try:
+                parse_listen(args.listen)
+            except ValueError as e:
+                return _start_error("config.rejected", SMF_EXIT_ERR_CONFIG, f"--listen: {e}", path="--listen")
+            overrides["listen"] = args.listen
+        config = with_overrides(load_config(args.config), overrides)
+        tls = tls_context(config)
     except ConfigError as e:
-        print(f"ipmpd: configuration error:\n{e}", file=sys.stderr)
-        return SMF_EXIT_ERR_CONFIG
-    except ValueError as e:
-        print(f"ipmpd: --listen: {e}", file=sys.stderr)
-        return SMF_EXIT_ERR_CONFIG
+        return _start_error(
+            "config.rejected",
+            SMF_EXIT_ERR_CONFIG,
+            f"configuration error:\n{e}",
+            path=e.path,
+            problems=e.problems,
+        )
     try:
         runner: Runner
         if args.demo:
@@ -599,14 +670,20 @@ def main(args: argparse.Namespace) -> int:
         else:
             runner = SubprocessRunner(config.daemon.path, root=config.daemon.root)
     except CaptureError as e:
-        print(f"ipmpd: {e}", file=sys.stderr)
-        return SMF_EXIT_ERR_CONFIG
-    daemon = Daemon(config, runner, args.config)
+        return _start_error("capture.rejected", SMF_EXIT_ERR_CONFIG, str(e))
+    before, soft, hard = server.raise_nofile()
+    reserve = GATHER_RESERVE + TARGET_RESERVE * (config.daemon.target_concurrency if config.targets else 0)
+    max_connections = server.connection_limit(soft, reserve)
+    daemon = Daemon(config, runner, args.config, overrides)
     try:
-        server = make_http_server(daemon)
-    except (OSError, ssl.SSLError) as e:
-        print(f"ipmpd: cannot listen on {config.daemon.listen}: {e}", file=sys.stderr)
-        return SMF_EXIT_ERR_FATAL
+        front = make_front(daemon, max_connections)
+    except OSError as e:
+        return _start_error(
+            "daemon.cannot_listen",
+            SMF_EXIT_ERR_FATAL,
+            f"cannot listen on {config.daemon.listen}: {e.strerror or e}",
+            listen=config.daemon.listen,
+        )
 
     def on_hup(signum: int, frame: Any) -> None:
         daemon.reload_requested.set()
@@ -618,37 +695,48 @@ def main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGINT, on_stop)
 
-    http = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
+    http = threading.Thread(target=front.serve_forever, name="http", daemon=True)
     http.start()
     daemon.schedule()
     daemon.scheduler.start()
-    host, port = str(server.server_address[0]), int(server.server_address[1])
-    scheme = "https" if server.tls else "http"
+    host, port = str(front.server_address[0]), int(front.server_address[1])
+    scheme = "https" if tls else "http"
     log.info(
         "daemon.started",
         listen=f"{host}:{port}",
         metrics=f"{scheme}://{host}:{port}/metrics",
+        page=f"{scheme}://{host}:{port}/",
         pid=os.getpid(),
         local=config.daemon.local,
         targets=sorted(daemon.targets),
+        nofile_soft_at_start=before,
+        nofile_soft=soft,
+        nofile_hard=hard,
+        max_connections=max_connections,
     )
     log.info(
         "modules.sources",
         modlist_interval_seconds=config.daemon.modlist_interval,
         sources=module_sources(config.daemon.modlist_interval > 0, runner.live),
     )
-    print(f"ipmpd: serving {scheme}://{host}:{port}/metrics and {scheme}://{host}:{port}/", file=sys.stderr)
     while not daemon.stopping.wait(0.2):
         if daemon.reload_requested.is_set():
             # Many SIGHUPs in a burst coalesce into one reload.
             daemon.reload_requested.clear()
             daemon.reload()
+    deadline = time.monotonic() + STOP_SECONDS - 0.5
     log.info("daemon.stopping")
     daemon.close()
     daemon.scheduler.shutdown(wait=False)
-    stopper = threading.Thread(target=server.shutdown, daemon=True)
-    stopper.start()
-    stopper.join(STOP_SECONDS / 2)
-    server.server_close()
-    log.info("daemon.stopped")
+    front.shutdown(timeout=1.0)
+    front.server_close()
+    for argv in daemon.runner.still_running():
+        log.warning("modlist.left_running", interface=argv[1] if len(argv) > 1 else None, argv=list(argv))
+    stuck = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    for t in stuck:
+        t.join(max(0.0, deadline - time.monotonic()))
+    abandoned = [t.name for t in stuck if t.is_alive()]
+    log.info("daemon.stopped", abandoned_threads=abandoned)
+    if abandoned:
+        _exit_now(SMF_EXIT_OK)
     return SMF_EXIT_OK

@@ -9,9 +9,11 @@ capture.  Only this module and :mod:`ipmpd.ssh` start processes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -117,6 +119,31 @@ def read_capped(stream: Any, into: bytearray, cap: int, on_over: Callable[[], No
         if len(chunk) > room:
             on_over()
     stream.close()
+
+
+def read_regular(path: str, cap: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``cap`` bytes.
+
+    Opened without blocking: a FIFO or a device (an ``/etc/hostname.*`` that
+    is not a file) is refused instead of waited on for ever, and a file
+    larger than ``cap`` is refused rather than read in part."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        chunks = []
+        size = 0
+        while True:
+            chunk = os.read(fd, min(65536, cap + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise OSError(errno.EFBIG, f"larger than {cap} bytes", path)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class SubprocessRunner:
@@ -287,8 +314,7 @@ class SubprocessRunner:
         return os.path.join(self.root, path.lstrip("/"))
 
     def read_file(self, path: str) -> str:
-        with open(self._host_path(path), "rb") as f:
-            return str(f.read(self.cap), "utf-8", "replace")
+        return str(read_regular(self._host_path(path), self.cap), "utf-8", "replace")
 
     def glob(self, pattern: str) -> list[str]:
         directory, _, name = pattern.rpartition("/")

@@ -136,11 +136,11 @@ class Target:
         self.probe_success = snap.source_ok("ifconfig") is True
         return snap
 
-    def refresh_modules(self, timeout: float) -> list[str]:
-        """The local host's modlist run; returns the interfaces read."""
+    def refresh_modules(self, timeout: float) -> Modules:
+        """The local host's modlist run; returns the lists it took."""
         assert not isinstance(self.runner, SshRunner)
         snap = self.latest.snapshot
         configured = (i for gc in self.config.groups for i in gc.interfaces if snap and snap.interface(i))
         names = modlist_targets(snap.groups if snap else (), configured)
-        self.modules = gather_modules(self.runner, names, timeout)
-        return sorted(names)
+        self.modules = mods = gather_modules(self.runner, names, timeout)
+        return mods

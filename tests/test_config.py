@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ipmpd.config import Config, ConfigError, load, parse_duration
+from ipmpd.settings import load_config
 
 EXAMPLE = Path(__file__).parent.parent / "ipmpd" / "example.toml"
 
@@ -27,7 +28,7 @@ def test_three_mistakes_three_messages(tmp_path):
         '[[group]]\nname = "orapriv"\ninterfaces = ["e1000g4:1", "e1000g6"]\n'
     )
     with pytest.raises(ConfigError) as e:
-        load(str(path))
+        load_config(str(path))  # config.load with the check codes it is handed
     assert e.value.problems == [
         'daemon.interval: \'soon\' is not a duration like "60s", "5m" or "1h"',
         "checks.ignore[0]: 'IPMP999' is no such check code or name",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -163,10 +165,15 @@ def test_demo_mode_serves(tmp_path: Path):
         text=True,
     )
     try:
-        line = proc.stderr.readline() if proc.stderr else ""
-        while line.startswith("{"):
-            line = proc.stderr.readline() if proc.stderr else ""
-        assert line.strip() == f"ipmpd: serving http://127.0.0.1:{port}/metrics and http://127.0.0.1:{port}/"
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            event = json.loads(line)  # every line is a JSON event
+            if event["event"] == "daemon.started":
+                break
+        assert event["metrics"] == f"http://127.0.0.1:{port}/metrics"
+        assert event["page"] == f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(event["metrics"], timeout=5) as r:
+            assert b"ipmpd_build_info" in r.read()
     finally:
         proc.terminate()
         assert proc.wait(5) == 0
