@@ -249,6 +249,8 @@ class Daemon:
                 self._swap(t, last_gather=time.time())
                 return
             duration = time.monotonic() - start
+            if self.stopping.is_set():
+                return  # its commands were killed by the stop: not a result
             previous = t.latest
             now = time.time()
             success = snap.source_ok("ifconfig") is True

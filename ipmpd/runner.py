@@ -12,9 +12,12 @@ import contextlib
 import errno
 import fnmatch
 import os
+import selectors
+import shutil
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -146,23 +149,157 @@ def read_regular(path: str, cap: int) -> bytes:
         os.close(fd)
 
 
+def pipe_holders(pipes: Sequence[tuple[int, int]]) -> list[int]:
+    """The processes (other than this one) holding any of ``pipes`` (device,
+    inode) open, from /proc's per-process descriptor lists (Linux, Solaris
+    and illumos have them); [] where /proc cannot tell."""
+    me = os.getpid()
+    found = []
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
+    except OSError:
+        return []
+    wanted = set(pipes)
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue  # gone, or not ours to look at
+        for fd in fds:
+            try:
+                st = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in wanted:
+                found.append(pid)
+                break
+    return found
+
+
+def find_ctrun(path: str) -> Optional[str]:
+    """ctrun(1) where the host has process contracts (Solaris, illumos)."""
+    if not sys.platform.startswith("sunos"):
+        return None
+    return shutil.which("ctrun", path=f"{path}:/usr/bin")
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Output:
+    """A command's stdout and stderr, read with one selector, at most ``cap``
+    bytes of each kept; past the cap the command is killed (with ``kill``)
+    and the rest dropped."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], cap: int, kill: bool) -> None:
+        self.proc = proc
+        self.cap = cap
+        self.kill = kill
+        self.out = bytearray()
+        self.err = bytearray()
+        self.over = False
+        self._streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
+        self.pipes = [(st.st_dev, st.st_ino) for st in (os.fstat(s.fileno()) for s in self._streams)]
+        self._bufs = {s.fileno(): b for s, b in zip(self._streams, (self.out, self.err))}
+        self._sel = selectors.DefaultSelector()
+        for s in self._streams:
+            self._sel.register(s.fileno(), selectors.EVENT_READ)
+        self._lock = threading.Lock()
+
+    def open(self) -> bool:
+        with self._lock:
+            return bool(self._sel.get_map())
+
+    def pump(self, wait: float) -> None:
+        """Read what arrives within ``wait`` seconds."""
+        with self._lock:
+            if not self._sel.get_map():
+                return
+            for key, _ in self._sel.select(max(0.0, wait)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    self._sel.unregister(key.fd)
+                    continue
+                buf = self._bufs[key.fd]
+                room = self.cap - len(buf)
+                if room > 0:
+                    buf += chunk[:room]
+                if len(chunk) > room:
+                    self.over = True
+                    if self.kill:
+                        kill_group(self.proc)
+            if not self._sel.get_map():
+                self.close()
+
+    def drain_until(self, deadline: Optional[float]) -> None:
+        """Read until both pipes close, or ``deadline`` (None: no deadline)."""
+        while self.open() and (deadline is None or time.monotonic() < deadline):
+            self.pump(0.1 if deadline is None else min(0.1, deadline - time.monotonic()))
+
+    def close(self) -> None:
+        for s in self._streams:
+            s.close()
+        self._sel.close()
+
+
+class _Lingering:
+    """A finished command whose output a process it started still holds
+    open; a thread keeps draining it so we notice when that process ends."""
+
+    def __init__(self, pid: int, output: _Output) -> None:
+        self.pid = pid
+        self.output = output
+        self._thread = threading.Thread(target=output.drain_until, args=(None,), daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, seconds: float) -> None:
+        self._thread.join(seconds)
+
+
 class SubprocessRunner:
     """Runs commands with no shell, ``LC_ALL=C``, a fixed PATH and a timeout.
 
-    A timeout kills the whole process group (the command and anything it
-    started).  Output beyond ``cap`` bytes is dropped and the command is
-    killed; bytes that are not UTF-8 are replaced, never raised.
+    Each command leads its own process group.  A timeout kills the group (the
+    command and anything it started).  Output beyond ``cap`` bytes is dropped
+    and the command is killed; bytes that are not UTF-8 are replaced, never
+    raised.  Such a result, and one whose output a descendant kept open after
+    the command exited, is never a success.
+
+    Nothing a command starts outlives it: where ``ctrun`` exists (Solaris,
+    illumos) each command runs in its own process contract that dies with it
+    (``ctrun -l child -o noorphan``); elsewhere, when the output stays open
+    after the command exited, its process group is killed and then whatever
+    still holds the output (a descendant that left the group with
+    ``setsid``).  If one still cannot be killed, the next run of that
+    command is refused with that reason rather than piling up processes.
+    A command run with ``kill=False`` (a ``modlist``) is never killed nor
+    wrapped.
     """
 
     live = True
 
-    def __init__(self, path: str = DEFAULT_PATH, cap: int = OUTPUT_CAP, root: str = "/") -> None:
+    def __init__(
+        self,
+        path: str = DEFAULT_PATH,
+        cap: int = OUTPUT_CAP,
+        root: str = "/",
+        ctrun: Optional[str] = "",  # "" finds it; None never uses it
+    ) -> None:
         self.path = path
         self.cap = cap
         self.root = root
+        self.ctrun = find_ctrun(path) if ctrun == "" else ctrun
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
         self._unkillable: dict[subprocess.Popen[bytes], tuple[str, ...]] = {}
+        self._lingering: dict[tuple[str, ...], _Lingering] = {}
         self._closed = False
 
     def holds(self, argv: Sequence[str]) -> bool:
@@ -183,12 +320,33 @@ class SubprocessRunner:
         with self._lock:
             if self._closed:
                 return CommandResult(args, "", "", None, 0.0, "shutting down")
+            lingering = self._lingering.get(args)
+        if lingering is not None:
+            if lingering.alive():
+                self._reap_holders(lingering)
+            if lingering.alive():
+                why = (
+                    f"its previous run (pid {lingering.pid}) still lingers: a process it started "
+                    "holds its output open and could not be killed; not run again"
+                )
+                return CommandResult(args, "", "", None, 0.0, why)
+            with self._lock:
+                self._lingering.pop(args, None)
+        spawn = args
+        if kill and self.ctrun is not None:
+            # its own process contract, killed whole when the command exits
+            # (ctrun(1): -l child, -o noorphan; usr/src/cmd/ctrun/ctrun.c
+            # exits with the command's status)
+            spawn = (self.ctrun, "-l", "child", "-o", "noorphan") + args
+        with self._lock:
+            if self._closed:
+                return CommandResult(args, "", "", None, 0.0, "shutting down")
             # A command that must not be killed is started shielded from SMF's
             # stop and refresh signals.
             try:
                 with shielded(not kill):
                     proc = subprocess.Popen(
-                        args,
+                        spawn,
                         stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
@@ -215,10 +373,10 @@ class SubprocessRunner:
                 self._running.discard(proc)
                 if not left_running:
                     self._unkillable.pop(proc, None)
-            if left_running:
-                threading.Thread(target=self._reap, args=(proc,), daemon=True).start()
 
-    def _reap(self, proc: subprocess.Popen[bytes]) -> None:
+    def _reap(self, proc: subprocess.Popen[bytes], output: _Output) -> None:
+        """A command left to finish: keep its pipes drained until it exits."""
+        output.drain_until(None)
         proc.wait()
         with self._lock:
             self._unkillable.pop(proc, None)
@@ -236,28 +394,29 @@ class SubprocessRunner:
         start: float,
         kill: bool = True,
     ) -> CommandResult:
-        bufs: dict[str, bytearray] = {"out": bytearray(), "err": bytearray()}
-        over = threading.Event()
-
-        def on_over() -> None:
-            over.set()
-            if kill:
-                kill_group(proc)
-
-        def drain(name: str, stream: Any) -> None:
-            read_capped(stream, bufs[name], self.cap, on_over)
-
-        readers = [
-            threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
-            threading.Thread(target=drain, args=("err", proc.stderr), daemon=True),
-        ]
-        for r in readers:
-            r.start()
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # Both pipes are read here, in the calling thread, with one selector:
+        # no thread per command.
+        output = _Output(proc, self.cap, kill)
+        deadline = start + timeout
+        exited_at: Optional[float] = None
+        timed_out = held_open = False
+        while output.open():
+            now = time.monotonic()
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            # A command's output is all in the pipe when it exits, unless a
+            # process it started still holds the pipe open.
+            if (exited_at is not None and now - exited_at > 0.1) or now >= deadline:
+                break
+            output.pump(min(deadline - now, 0.05 if exited_at is None else 0.02))
+        if not output.open():
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        if proc.poll() is None:
             if not kill:
+                threading.Thread(target=self._reap, args=(proc, output), daemon=True).start()
                 return CommandResult(
                     args,
                     "",
@@ -270,11 +429,24 @@ class SubprocessRunner:
             timed_out = True
             kill_group(proc)
             proc.wait()
-        for r in readers:
-            r.join(timeout=2.0)
+            output.drain_until(time.monotonic() + 0.5)
+        elif output.open():
+            held_open = True
+        if output.open():
+            holders = pipe_holders(output.pipes)
+            kill_group(proc)
+            for pid in holders:
+                _kill(pid)
+            output.drain_until(time.monotonic() + 0.5)
+            if output.open():
+                lingering = _Lingering(proc.pid, output)
+                with self._lock:
+                    self._lingering[args] = lingering
+        else:
+            output.close()
         duration = time.monotonic() - start
-        stdout = str(bufs["out"], "utf-8", "replace")
-        stderr = str(bufs["err"], "utf-8", "replace")
+        stdout = str(output.out, "utf-8", "replace")
+        stderr = str(output.err, "utf-8", "replace")
         rc = proc.returncode
         if timed_out:
             return CommandResult(
@@ -286,7 +458,12 @@ class SubprocessRunner:
                 f"timed out after {timeout:g}s",
                 signal.SIGKILL,
             )
-        if over.is_set():
+        if held_open:
+            why = "exited, but a process it started held its output open; that process was killed"
+            if output.open():
+                why = "exited, but a process it started holds its output open and could not be killed"
+            return CommandResult(args, stdout, stderr, rc, duration, why)
+        if output.over:
             what = "command stopped" if kill else "the rest was dropped"
             return CommandResult(
                 args, stdout, stderr, rc, duration, f"output exceeded {self.cap} bytes; {what}"
@@ -301,14 +478,29 @@ class SubprocessRunner:
             return CommandResult(args, stdout, stderr, rc, duration, _describe_exit(rc, stderr))
         return CommandResult(args, stdout, stderr, rc, duration)
 
+    def _reap_holders(self, lingering: _Lingering) -> None:
+        """Kill what still holds a finished command's output open."""
+        for pid in pipe_holders(lingering.output.pipes):
+            _kill(pid)
+        lingering.wait(0.5)
+
+    def lingering(self) -> list[tuple[str, ...]]:
+        """Commands whose output a process they started still holds open."""
+        with self._lock:
+            return [args for args, held in self._lingering.items() if held.alive()]
+
     def close(self) -> None:
         """Kill every running command (and its children) and refuse new ones;
         a command run with ``kill=False`` is left to finish."""
         with self._lock:
             self._closed = True
             procs = [p for p in self._running if p not in self._unkillable]
+            held = list(self._lingering.values())
         for p in procs:
             kill_group(p)
+        for h in held:
+            if h.alive():
+                self._reap_holders(h)
 
     def _host_path(self, path: str) -> str:
         return os.path.join(self.root, path.lstrip("/"))
