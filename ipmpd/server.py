@@ -48,6 +48,8 @@ log = structlog.get_logger("ipmpd")
 App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED = ("GET", "HEAD")
+# RFC 9110 5.6.2 token characters: what a method is made of
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 CONNECTIONS_CEILING = 4096  # whatever the descriptor limit: bounded memory
 
 
@@ -95,7 +97,6 @@ _REASONS = {
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
-    413: "Content Too Large",
     431: "Request Header Fields Too Large",
     505: "HTTP Version Not Supported",
 }
@@ -304,9 +305,16 @@ class HttpFront:
         self._next_request(conn)
 
     def _next_request(self, conn: _Conn) -> None:
+        while conn.inbuf[:2] == b"\r\n":  # RFC 9112 2.2: empty lines before a request are ignored
+            del conn.inbuf[:2]
         end = conn.inbuf.find(b"\r\n\r\n")
         if end < 0:
-            if len(conn.inbuf) > self.limits.max_header_bytes:
+            start = bytes(conn.inbuf[:32])
+            method = start.partition(b" ")[0]
+            if any(b not in _TOKEN for b in method.rstrip(b"\r")) or (b" " not in start and len(start) == 32):
+                # not HTTP (a TLS hello on the plain port, say): say so now
+                self._respond_error(conn, 400, close=True)
+            elif len(conn.inbuf) > self.limits.max_header_bytes:
                 self._respond_error(conn, 431, close=True)
             return
         if end > self.limits.max_header_bytes:
@@ -337,12 +345,14 @@ class HttpFront:
             headers[key] = f"{headers[key]},{value}" if key in headers else value
         connection = headers.get("CONNECTION", "").lower()
         close = (version == "HTTP/1.0" and "keep-alive" not in connection) or "close" in connection
-        if headers.get("TRANSFER_ENCODING") or headers.get("CONTENT_LENGTH", "0").strip() not in ("", "0"):
-            # GET and HEAD carry no body; one is never read, so the connection ends
-            self._respond_error(conn, 413, close=True)
-            return
+        # A body is never read, so after one the connection ends.
+        length = headers.get("CONTENT_LENGTH", "0").strip()
+        body = bool(headers.get("TRANSFER_ENCODING")) or length not in ("", "0")
         if method not in ALLOWED:
-            self._respond_error(conn, 405, close=close, extra=[("Allow", ", ".join(ALLOWED))])
+            self._respond_error(conn, 405, close=close or body, extra=[("Allow", ", ".join(ALLOWED))])
+            return
+        if body:
+            self._respond_error(conn, 400, close=True)  # GET and HEAD carry none
             return
         status, out_headers, body = self._call(method, target, version, headers, conn)
         self._respond(conn, status, out_headers, b"" if method == "HEAD" else body, close)
