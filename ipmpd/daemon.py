@@ -328,6 +328,8 @@ class Daemon:
             with self._cycle_lock:  # a reload retires a runner only between uses
                 mods = self.home.refresh_modules(self.config.daemon.command_timeout)
             duration = time.monotonic() - start
+            if self.stopping.is_set():
+                return
             self._swap(modlist_duration=duration)
             log.info(
                 "modlist.completed",

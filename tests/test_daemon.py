@@ -114,13 +114,19 @@ def test_sighup_with_broken_config_keeps_the_old_one(daemon):
 
 def test_sighup_storm_and_sigterm(daemon):
     daemon.wait_for(lambda t: "ipmpd_last_gather_timestamp_seconds " in t)
+    # A burst of 100 takes well under the 0.2 s the daemon waits between
+    # looks: they coalesce into one reload (two if the burst straddles a look).
     for _ in range(100):
         daemon.signal(signal.SIGHUP)
-        time.sleep(0.01)
     daemon.get()  # still answering
-    time.sleep(0.5)
+    time.sleep(1.0)
     assert daemon.proc.poll() is None
-    assert 1 <= len(daemon.events("config.reloaded")) <= 100
+    assert 1 <= len(daemon.events("config.reloaded")) <= 2
+    # spread out, each is its own reload
+    for _ in range(3):
+        daemon.signal(signal.SIGHUP)
+        time.sleep(0.6)
+    assert 4 <= len(daemon.events("config.reloaded")) <= 5
     start = time.monotonic()
     daemon.signal(signal.SIGTERM)
     assert daemon.proc.wait(5) == 0
@@ -177,3 +183,57 @@ def test_demo_mode_serves(tmp_path: Path):
     finally:
         proc.terminate()
         assert proc.wait(5) == 0
+
+
+def test_listen_from_the_command_line_survives_a_reload(tmp_path, demo_copy, fakebin):
+    """SMF's method gives --listen: a reload compares the file plus that
+    override with what runs, so nothing needs a restart."""
+    port = free_port()
+    d = Daemon(tmp_path, demo_copy, fakebin, args=("--listen", f"127.0.0.1:{port}"))
+    d.port = port
+    try:
+        d.wait_for(lambda t: "ipmpd_last_gather_timestamp_seconds " in t)
+        d.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not d.events("config.reloaded") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert d.events("config.reloaded")[0]["needs_restart"] == []
+        d.config.write_text(d.base_config.replace('interval = "1s"', 'interval = "2s"'))
+        d.signal(signal.SIGHUP)
+        while len(d.events("config.reloaded")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert d.events("config.reloaded")[1]["needs_restart"] == []
+        assert "ipmpd_gather_interval_seconds 2.0" in d.wait_for(lambda t: "interval_seconds 2.0" in t)
+    finally:
+        d.stop()
+
+
+@pytest.mark.slow
+def test_a_minute_of_stderr_is_json_on_every_line(tmp_path, demo_copy, fakebin):
+    """A gather slower than its interval (APScheduler skips runs), reloads
+    good and bad, scrapes: every line the daemon writes is a JSON event."""
+    edit_output(
+        demo_copy, ["ipmpstat", "-t", "-P", "-o", "interface,mode,testaddr,targets"], "", behaviour="slow"
+    )
+    d = Daemon(tmp_path, demo_copy, fakebin)
+    try:
+        end = time.monotonic() + 60
+        n = 0
+        while time.monotonic() < end:
+            n += 1
+            try:
+                d.get("/metrics" if n % 3 else "/")
+            except OSError:
+                pass
+            if n % 40 == 0:
+                d.config.write_text(d.base_config + ("bogus = 1\n" if n % 80 else ""))
+                d.signal(signal.SIGHUP)
+            time.sleep(0.25)
+    finally:
+        d.stop()
+    lines = d.log.read_text().splitlines()
+    events = [json.loads(line)["event"] for line in lines]  # raises on a line that is not JSON
+    assert len(lines) > 20
+    assert "job.skipped" in events or "job.missed" in events
+    assert "config.rejected" in events and "config.reloaded" in events
+    assert events[-1] == "daemon.stopped"

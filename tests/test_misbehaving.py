@@ -197,3 +197,21 @@ def _calls(host: Path) -> str:
         return (host / "calls.log").read_text()
     except FileNotFoundError:
         return ""
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["check"], ["plan", "--group", "g", "e1000g0", "e1000g1"]])
+def test_the_commands_honour_command_timeout(demo_copy, fakebin, tmp_path, command):
+    edit_output(demo_copy, GROUPS, None, behaviour="stall")
+    root = tmp_path / "root"
+    write_hostname_files(demo_copy, root)
+    serve(fakebin, demo_copy)
+    cfg = tmp_path / "ipmpd.toml"
+    cfg.write_text(f'[daemon]\ncommand_timeout = "1s"\npath = "{fake_path(fakebin)}"\nroot = "{root}"\n')
+    p = subprocess.run(
+        [sys.executable, "-m", "ipmpd", *command, "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "timed out after 1s" in p.stdout + p.stderr
+    assert "timed out after 10s" not in p.stdout + p.stderr
