@@ -347,11 +347,11 @@ class HttpFront:
         close = (version == "HTTP/1.0" and "keep-alive" not in connection) or "close" in connection
         # A body is never read, so after one the connection ends.
         length = headers.get("CONTENT_LENGTH", "0").strip()
-        body = bool(headers.get("TRANSFER_ENCODING")) or length not in ("", "0")
+        has_body = bool(headers.get("TRANSFER_ENCODING")) or length not in ("", "0")
         if method not in ALLOWED:
-            self._respond_error(conn, 405, close=close or body, extra=[("Allow", ", ".join(ALLOWED))])
+            self._respond_error(conn, 405, close=close or has_body, extra=[("Allow", ", ".join(ALLOWED))])
             return
-        if body:
+        if has_body:
             self._respond_error(conn, 400, close=True)  # GET and HEAD carry none
             return
         status, out_headers, body = self._call(method, target, version, headers, conn)

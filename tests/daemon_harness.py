@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Optional
 
-from helpers import fake_path, free_port, serve, write_hostname_files
+from helpers import fake_path, free_port, serve, stop_process, write_hostname_files
 
 
 class Daemon:
@@ -86,15 +86,9 @@ class Daemon:
         self.proc.send_signal(sig)
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = stop_process(self.proc)
         self._log.close()
-        return self.proc.returncode
+        return code
 
 
 def sample_value(text: str, prefix: str) -> Optional[float]:

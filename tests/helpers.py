@@ -290,3 +290,15 @@ def check_json(capsys: Any, *args: str) -> dict[str, Any]:
     out.pop("snapshot")
     out["exit"] = rc
     return out
+
+
+def stop_process(proc: subprocess.Popen[Any], seconds: float = 10) -> Optional[int]:
+    """SIGTERM, then SIGKILL after ``seconds``; the exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
