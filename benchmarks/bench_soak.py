@@ -27,10 +27,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bench_scrape import free_port, wait_for
-from common import REPO, rss_kib, table
+from common import REPO, table
 from helpers import edit_output, fake_path, make_fakebin, read_output, serve, write_hostname_files
 
 GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
+
+
+def memory_kib(pid: int) -> tuple[int, int, int]:
+    """VmRSS and its anonymous and file-backed parts (/proc/PID/status)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile"):
+            fields[name] = int(value.split()[0])
+    return fields["VmRSS"], fields.get("RssAnon", 0), fields.get("RssFile", 0)
 
 
 def run(minutes: float = 10.0) -> str:
@@ -81,10 +91,10 @@ def run(minutes: float = 10.0) -> str:
             t = threading.Thread(target=scraper, daemon=True)
             t.start()
             start = time.monotonic()
-            samples: list[tuple[float, int]] = []
+            samples: list[tuple[float, tuple[int, int, int]]] = []
             while True:
                 elapsed = time.monotonic() - start
-                samples.append((elapsed, rss_kib(proc.pid)))
+                samples.append((elapsed, memory_kib(proc.pid)))
                 if elapsed >= minutes * 60:
                     break
                 time.sleep(min(30.0, minutes * 60 - elapsed + 0.01))
@@ -95,18 +105,19 @@ def run(minutes: float = 10.0) -> str:
         events = [json.loads(line) for line in log.read_text().splitlines()]
     gathers = sum(1 for e in events if e["event"] == "gather.completed")
     flips = sum(1 for e in events if e["event"] in ("source.failed", "source.recovered"))
+    last = samples[-1][0]
     rows = [
-        [f"{s / 60:.1f}", f"{kib / 1024:.2f}"]
-        for s, kib in samples
-        if round(s) % 60 < 30 or s == samples[-1][0]
+        [f"{s / 60:.1f}", *(f"{kib / 1024:.2f}" for kib in m)]
+        for s, m in samples
+        if round(s) % 60 < 30 or s == last
     ]
-    at2 = next(kib for s, kib in samples if s >= 120)
-    end = samples[-1][1]
+    at2 = next(m[0] for s, m in samples if s >= 120)
+    end = samples[-1][1][0]
     growth = (end - at2) / at2 * 100
     verdict = "met" if growth < 1.0 else "NOT met"
     return (
         "7. Soak: RSS of `ipmpd run` with a flapping source (1 s interval, scraped every second)\n"
-        + table(["minute", "RSS MiB"], rows)
+        + table(["minute", "RSS MiB", "anonymous MiB", "file-backed MiB"], rows)
         + f"\n{gathers} gathers, {flips} source flips, {scrapes['ok']} scrapes ({scrapes['failed']} failed);"
         f" RSS {at2 / 1024:.2f} MiB at minute 2, {end / 1024:.2f} MiB at minute {samples[-1][0] / 60:.1f}:"
         f" growth {growth:+.2f}% (target < 1%: {verdict})"

@@ -107,6 +107,26 @@ def configure_logging(stream: Any = None) -> None:
     root.setLevel(logging.WARNING)
 
 
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's malloc_trim(3), where the C library has it (Linux with glibc;
+    not Solaris or illumos, whose malloc keeps no per-thread arenas)."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, ImportError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+# Memory freed by a cycle goes back to the system after it: glibc's arenas
+# otherwise keep it (about 0.7 MiB of RSS in the soak benchmark,
+# docs/benchmarks.md "Soak").
+MALLOC_TRIM = _malloc_trim()
+
+
 def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
     """The configuration with the command line's ``--listen`` (and the like) applied."""
     if not overrides:
@@ -164,7 +184,9 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             timezone=datetime.timezone.utc,
             executors={
-                "default": ThreadPoolExecutor(4),
+                # one thread for the local jobs: gather and modlist share the cycle
+                # lock anyway, and one thread keeps one malloc arena warm
+                "default": ThreadPoolExecutor(1),
                 TARGETS_EXECUTOR: ThreadPoolExecutor(config.daemon.target_concurrency),
             },
         )
@@ -265,6 +287,8 @@ class Daemon:
                 single_groups=frozenset(g.name for g in t.config.groups if g.allow_single),
             )
             self._log_changes(t.name, previous, t.latest)
+            if MALLOC_TRIM is not None:
+                MALLOC_TRIM(0)
             fields: dict[str, Any] = {}
             if t.probe_error:
                 fields["error"] = t.probe_error
