@@ -195,8 +195,9 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.reloads = 0  # reloads done: SIGHUPs in a burst count once
 
-    @staticmethod
-    def _job_event(event: Any) -> None:
+    def _job_event(self, event: Any) -> None:
+        if self.stopping.is_set():
+            return  # runs the stop cut short are not news
         if event.code == EVENT_JOB_MAX_INSTANCES:
             # the previous run of the job is still going: this one is not started
             log.warning("job.skipped", job=event.job_id, reason="the previous run is still going")
