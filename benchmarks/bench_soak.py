@@ -13,9 +13,7 @@ the end under 1 %.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,9 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from bench_scrape import free_port, wait_for
+from bench_scrape import wait_for
 from common import REPO, table
-from helpers import edit_output, fake_path, make_fakebin, read_output, serve, write_hostname_files
+from daemon_harness import Daemon
+from helpers import edit_output, make_fakebin, read_output
 
 GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
 
@@ -49,28 +48,9 @@ def run(minutes: float = 10.0) -> str:
         host = tmp / "host"
         shutil.copytree(REPO / "ipmpd" / "demo", host)
         edit_output(host, GROUPS, read_output(host, GROUPS), behaviour="flap")
-        root = tmp / "root"
-        write_hostname_files(host, root)
         fakebin = make_fakebin(tmp / "bin")
-        serve(fakebin, host)
-        port = free_port()
-        cfg = tmp / "ipmpd.toml"
-        cfg.write_text(
-            "[daemon]\n"
-            'interval = "1s"\n'
-            'command_timeout = "5s"\n'
-            f'listen = "127.0.0.1:{port}"\n'
-            f'path = "{fake_path(fakebin)}"\n'
-            f'root = "{root}"\n'
-        )
-        log = tmp / "ipmpd.log"
-        with log.open("w") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "ipmpd", "run", "--config", str(cfg)],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                cwd=REPO,
-            )
+        daemon = Daemon(tmp, host, fakebin, modlist_interval=None, command_timeout="5s")
+        proc, port = daemon.proc, daemon.port
         stop = threading.Event()
         scrapes = {"ok": 0, "failed": 0}
 
@@ -100,9 +80,8 @@ def run(minutes: float = 10.0) -> str:
                 time.sleep(min(30.0, minutes * 60 - elapsed + 0.01))
             stop.set()
         finally:
-            proc.terminate()
-            proc.wait(10)
-        events = [json.loads(line) for line in log.read_text().splitlines()]
+            daemon.stop()
+        events = daemon.events()
     gathers = sum(1 for e in events if e["event"] == "gather.completed")
     flips = sum(1 for e in events if e["event"] in ("source.failed", "source.recovered"))
     last = samples[-1][0]

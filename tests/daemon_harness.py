@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Optional
 
-from helpers import fake_path, free_port, serve, stop_process, write_hostname_files
+from helpers import REPO, fake_path, free_port, serve, stop_process, write_hostname_files
 
 
 class Daemon:
@@ -24,6 +24,8 @@ class Daemon:
         args: tuple[str, ...] = (),
         modlist_interval: Optional[str] = "1s",  # None: leave it at its default (off)
         interval: str = "1s",
+        command_timeout: str = "2s",
+        preexec_fn: Optional[Callable[[], None]] = None,
     ):
         self.port = free_port()
         self.host = host
@@ -35,7 +37,7 @@ class Daemon:
             "[daemon]\n"
             f'interval = "{interval}"\n'
             + (f'modlist_interval = "{modlist_interval}"\n' if modlist_interval is not None else "")
-            + 'command_timeout = "2s"\n'
+            + f'command_timeout = "{command_timeout}"\n'
             f'listen = "127.0.0.1:{self.port}"\n'
             f'path = "{fake_path(fakebin)}"\n'
             f'root = "{root}"\n' + extra
@@ -47,6 +49,8 @@ class Daemon:
             [sys.executable, "-m", "ipmpd", "run", "--config", str(self.config), *args],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
+            preexec_fn=preexec_fn,
+            cwd=REPO,
         )
 
     def url(self, path: str = "/metrics") -> str:

@@ -7,18 +7,15 @@ Solaris starts services, under a thousand slow connections."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import resource
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from helpers import fake_path, free_port, serve, write_hostname_files
+from daemon_harness import Daemon as RunningDaemon
 
 from ipmpd.config import Config
 from ipmpd.daemon import Daemon
@@ -259,27 +256,15 @@ def test_a_thousand_slow_connections_do_not_blind_the_monitor(demo_copy, fakebin
     if mine[1] < max(hard, 1200):
         pytest.skip(f"this machine's hard descriptor limit is {mine[1]}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(mine[0], 1200), mine[1]))
-    root = tmp_path / "root"
-    write_hostname_files(demo_copy, root)
-    serve(fakebin, demo_copy)
-    port = free_port()
-    cfg = tmp_path / "ipmpd.toml"
-    cfg.write_text(
-        "[daemon]\n"
-        'interval = "1s"\n'
-        'command_timeout = "5s"\n'
-        f'listen = "127.0.0.1:{port}"\n'
-        f'path = "{fake_path(fakebin)}"\n'
-        f'root = "{root}"\n'
+    daemon = RunningDaemon(
+        tmp_path,
+        demo_copy,
+        fakebin,
+        modlist_interval=None,
+        command_timeout="5s",
+        preexec_fn=_limit_nofile(soft, hard),
     )
-    log = tmp_path / "ipmpd.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ipmpd", "run", "--config", str(cfg)],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            preexec_fn=_limit_nofile(soft, hard),
-        )
+    proc, port = daemon.proc, daemon.port
     attack = _Slowloris(("127.0.0.1", port), 1000)
     try:
         _wait_for_metrics(port)
@@ -304,15 +289,14 @@ def test_a_thousand_slow_connections_do_not_blind_the_monitor(demo_copy, fakebin
             time.sleep(0.2)
     finally:
         attack.stop.set()
-        proc.terminate()
-        proc.wait(10)
-    events = [json.loads(line) for line in log.read_text().splitlines()]
+        daemon.stop()
+    events = daemon.events()
     started = next(e for e in events if e["event"] == "daemon.started")
     assert started["nofile_soft_at_start"] == soft and started["nofile_soft"] == hard
     gathers = [e for e in events if e["event"] == "gather.completed"]
     assert answered >= 0.99 * asked, (answered, asked)
     assert len(gathers) >= 20 and all(g["sources_failed"] == [] for g in gathers)
-    assert not any("Too many open files" in line for line in log.read_text().splitlines())
+    assert "Too many open files" not in daemon.log.read_text()
     assert most_threads <= 100 and most_rss <= 80 * 1024, (most_threads, most_rss)
     if hard > soft:
         assert attack.reopened > 0  # the header deadline dropped them; they came back

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import edit_output, fake_path, free_port, read_output, serve, write_hostname_files
+from daemon_harness import Daemon as RunningDaemon
+from helpers import edit_output, fake_path, read_output, serve, write_hostname_files
 
 from ipmpd import runner as runner_mod
 from ipmpd.config import Config, DaemonConfig
@@ -158,38 +159,25 @@ def test_sigterm_exits_within_five_seconds_while_a_gather_is_stuck(demo_copy, fa
     """A command that never answers (with a long timeout) and a FIFO among
     the boot files: SIGTERM still ends the daemon at once."""
     edit_output(demo_copy, GROUPS, None, behaviour="stall")
-    root = tmp_path / "root"
-    write_hostname_files(demo_copy, root)
-    os.mkfifo(root / "etc" / "hostname.e1000g9")
-    serve(fakebin, demo_copy)
-    cfg = tmp_path / "ipmpd.toml"
-    cfg.write_text(
-        "[daemon]\n"
-        'interval = "1s"\n'
-        'command_timeout = "600s"\n'
-        f'listen = "127.0.0.1:{free_port()}"\n'
-        f'path = "{fake_path(fakebin)}"\n'
-        f'root = "{root}"\n'
-    )
-    log = tmp_path / "ipmpd.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ipmpd", "run", "--config", str(cfg)],
-            stderr=err,
-            stdout=subprocess.DEVNULL,
-        )
+    fifo = tmp_path / "root" / "etc" / "hostname.e1000g9"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    daemon = RunningDaemon(tmp_path, demo_copy, fakebin, modlist_interval=None, command_timeout="600s")
+    try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and "ipmpstat" not in _calls(demo_copy):
             time.sleep(0.1)
         assert "ipmpstat" in _calls(demo_copy), "the gather never reached the stalled command"
         time.sleep(0.5)
         start = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(10)
+        daemon.signal(signal.SIGTERM)
+        code = daemon.proc.wait(10)
         took = time.monotonic() - start
+    finally:
+        daemon.stop()
     assert code == 0 and took < 5, took
-    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
-    assert events[-1] == "daemon.stopped"
+    lines = daemon.log.read_text().splitlines()
+    assert json.loads(lines[-1])["event"] == "daemon.stopped"
 
 
 def _calls(host: Path) -> str:
