@@ -13,6 +13,7 @@ the end under 1 %.
 
 from __future__ import annotations
 
+import platform
 import shutil
 import sys
 import tempfile
@@ -95,7 +96,8 @@ def run(minutes: float = 10.0) -> str:
     growth = (end - at2) / at2 * 100
     verdict = "met" if growth < 1.0 else "NOT met"
     return (
-        "7. Soak: RSS of `ipmpd run` with a flapping source (1 s interval, scraped every second)\n"
+        "7. Soak: RSS of `ipmpd run` with a flapping source (1 s interval, scraped every second),"
+        f" Python {platform.python_version()}\n"
         + table(["minute", "RSS MiB", "anonymous MiB", "file-backed MiB"], rows)
         + f"\n{gathers} gathers, {flips} source flips, {scrapes['ok']} scrapes ({scrapes['failed']} failed);"
         f" RSS {at2 / 1024:.2f} MiB at minute 2, {end / 1024:.2f} MiB at minute {samples[-1][0] / 60:.1f}:"
