@@ -86,6 +86,13 @@ class Daemon:
                     out.append(event)
         return out
 
+    def wait_events(self, name: str, count: int = 1, timeout: float = 20) -> list[dict[str, object]]:
+        """The ``name`` events once there are at least ``count`` of them (or at the deadline)."""
+        deadline = time.monotonic() + timeout
+        while len(self.events(name)) < count and time.monotonic() < deadline and self.proc.poll() is None:
+            time.sleep(0.1)
+        return self.events(name)
+
     def signal(self, sig: signal.Signals) -> None:
         self.proc.send_signal(sig)
 

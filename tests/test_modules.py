@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -378,9 +377,7 @@ def test_check_and_run_never_run_modlist_by_default(tmp_path, demo_copy, fakebin
     d = DaemonProcess(tmp_path / "daemon", demo_copy, fakebin, modlist_interval=None)
     try:
         text = d.wait_for(lambda t: 'ipmpd_source_up{source="autopush-links"} 1.0' in t)
-        deadline = time.monotonic() + 20
-        while len(d.events("gather.completed")) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        d.wait_events("gather.completed", 3)
         text = d.get()
         page = d.get("/")
         started = d.events("modules.sources")
