@@ -61,6 +61,8 @@ def cycles(capture: Path, count: int) -> list[tuple[int, int]]:
     from ipmpd.runner import CaptureRunner
 
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())  # events built, not printed
+    gc.collect()
+    gc.freeze()  # as `ipmpd run` does before it builds its daemon
     daemon = Daemon(Config(), CaptureRunner(capture), None)
     marks = []
     for n in range(1, count + 1):

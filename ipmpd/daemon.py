@@ -125,18 +125,23 @@ def _malloc_trim() -> Optional[Callable[[int], int]]:
 MALLOC_TRIM = _malloc_trim()
 
 
+# Cycles end more often than memory needs releasing: with many targets,
+# one release every this many seconds, whichever thread's cycle ends.
+RELEASE_SECONDS = 10.0
+
+
 def release_memory() -> None:
-    """Give back what a cycle freed (docs/benchmarks.md, "Soak").
+    """Give back what cycles freed (docs/benchmarks.md, "Soak").
 
     A full collection empties CPython's free lists: a tuple built from a
     generator is allocated at one size and freed to the free list of
-    another, so without it those lists fill by a few hundred bytes per
-    gather up to 2,000 tuples of each size 1 to 20 (about 1.5 % of RSS over
-    ten minutes in the soak), and the oldest generation is otherwise never
-    collected at all.  main() freezes what start-up built, so the
-    collection only walks what the daemon allocated since: about 0.3 ms.
-    Then glibc's malloc_trim hands the freed arenas back, where there is
-    one (about 0.7 MiB of RSS)."""
+    another, so without it those lists fill by over a kilobyte per gather
+    up to 2,000 tuples of each size 1 to 20 (+2 % of RSS over ten minutes
+    in the soak), and the oldest generation, which a full collection also
+    sweeps, is otherwise seldom collected.  main() freezes what start-up
+    built, so the collection only walks what the daemon allocated since
+    (about 0.3 ms on the demo host).  Then glibc's malloc_trim hands the
+    freed arenas back, where there is one (about 0.7 MiB of RSS)."""
     gc.collect()
     if MALLOC_TRIM is not None:
         MALLOC_TRIM(0)
@@ -209,6 +214,8 @@ class Daemon:
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self.reloads = 0  # reloads done: SIGHUPs in a burst count once
+        self._release_lock = threading.Lock()
+        self._released_at = -RELEASE_SECONDS  # the first cycle releases
 
     def _job_event(self, event: Any) -> None:
         if self.stopping.is_set():
@@ -278,44 +285,54 @@ class Daemon:
 
     def _cycle(self, t: Target, timeout: float) -> None:
         with self._lock(t.name):
-            start = time.monotonic()
-            try:
-                snap = t.gather(timeout)
-                results = evaluate(snap, t.config)
-            except Exception:
-                log.exception("gather.crashed", target=t.name)
-                self._swap(t, last_gather=time.time())
-                return
-            duration = time.monotonic() - start
-            if self.stopping.is_set():
-                return  # its commands were killed by the stop: not a result
-            previous = t.latest
-            now = time.time()
-            success = snap.source_ok("ifconfig") is True
-            self._swap(
-                t,
-                snapshot=snap,
-                results=results,
-                last_gather=now,
-                last_success=now if success else previous.last_success,
-                gather_duration=duration,
-                modules_taken_at=snap.modules_taken_at,  # a replay's recorded lists count
-                single_groups=frozenset(g.name for g in t.config.groups if g.allow_single),
-            )
-            self._log_changes(t.name, previous, t.latest)
+            self._gather_and_swap(t, timeout)
+        now = time.monotonic()
+        with self._release_lock:
+            due = now - self._released_at >= RELEASE_SECONDS
+            if due:
+                self._released_at = now
+        if due:
             release_memory()
-            fields: dict[str, Any] = {}
-            if t.probe_error:
-                fields["error"] = t.probe_error
-            log.info(
-                "gather.completed",
-                target=t.name,
-                duration_seconds=round(duration, 4),
-                groups=len(snap.groups),
-                findings=len(t.latest.findings),
-                sources_failed=sorted({s.name for s in snap.sources if not s.ok}),
-                **fields,
-            )
+
+    def _gather_and_swap(self, t: Target, timeout: float) -> None:
+        """One cycle of ``t``, under its lock."""
+        start = time.monotonic()
+        try:
+            snap = t.gather(timeout)
+            results = evaluate(snap, t.config)
+        except Exception:
+            log.exception("gather.crashed", target=t.name)
+            self._swap(t, last_gather=time.time())
+            return
+        duration = time.monotonic() - start
+        if self.stopping.is_set():
+            return  # its commands were killed by the stop: not a result
+        previous = t.latest
+        now = time.time()
+        success = snap.source_ok("ifconfig") is True
+        self._swap(
+            t,
+            snapshot=snap,
+            results=results,
+            last_gather=now,
+            last_success=now if success else previous.last_success,
+            gather_duration=duration,
+            modules_taken_at=snap.modules_taken_at,  # a replay's recorded lists count
+            single_groups=frozenset(g.name for g in t.config.groups if g.allow_single),
+        )
+        self._log_changes(t.name, previous, t.latest)
+        fields: dict[str, Any] = {}
+        if t.probe_error:
+            fields["error"] = t.probe_error
+        log.info(
+            "gather.completed",
+            target=t.name,
+            duration_seconds=round(duration, 4),
+            groups=len(snap.groups),
+            findings=len(t.latest.findings),
+            sources_failed=sorted({s.name for s in snap.sources if not s.ok}),
+            **fields,
+        )
 
     def _log_changes(self, target: str, before: Latest, after: Latest) -> None:
         def failing(latest: Latest) -> dict[str, str]:
@@ -717,8 +734,11 @@ def main(args: argparse.Namespace) -> int:
     before, soft, hard = server.raise_nofile()
     reserve = GATHER_RESERVE + TARGET_RESERVE * (config.daemon.target_concurrency if config.targets else 0)
     max_connections = server.connection_limit(soft, reserve)
-    # Modules, configuration and capture live as long as the process: keep
-    # them out of the collections that follow every cycle.
+    # What start-up built (modules above all) stays for the life of the
+    # process: keep it out of the collections that follow the cycles.  The
+    # configuration and runner are frozen too; a reload drops them and,
+    # having no reference cycles, they are freed all the same.
+    gc.collect()
     gc.freeze()
     daemon = Daemon(config, runner, args.config, overrides)
     try:

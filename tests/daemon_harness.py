@@ -78,12 +78,16 @@ class Daemon:
         )
 
     def events(self, name: Optional[str] = None) -> list[dict[str, object]]:
+        """The daemon's log events so far; every line must be JSON (a
+        half-written last line is left for the next read)."""
         out = []
-        for line in self.log.read_text().splitlines():
-            if line.startswith("{"):
-                event = json.loads(line)
-                if name is None or event.get("event") == name:
-                    out.append(event)
+        text = self.log.read_text()
+        for line in text.splitlines(keepends=True):
+            if not line.endswith("\n"):
+                break
+            event = json.loads(line)
+            if name is None or event.get("event") == name:
+                out.append(event)
         return out
 
     def wait_events(self, name: str, count: int = 1, timeout: float = 20) -> list[dict[str, object]]:

@@ -128,6 +128,8 @@ def test_sighup_storm_and_sigterm(daemon):
     for n in range(1, 4):
         daemon.signal(signal.SIGHUP)
         assert len(daemon.wait_events("config.reloaded", burst + n)) == burst + n
+    time.sleep(1.0)
+    assert len(daemon.events("config.reloaded")) == burst + 3
     start = time.monotonic()
     daemon.signal(signal.SIGTERM)
     assert daemon.proc.wait(5) == 0
