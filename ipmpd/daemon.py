@@ -212,7 +212,6 @@ class Daemon:
         )
         self.scheduler.add_listener(self._job_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self.stopping = threading.Event()
-        self.reload_requested = threading.Event()
         self.reloads = 0  # reloads done: SIGHUPs in a burst count once
         self._release_lock = threading.Lock()
         self._released_at = -RELEASE_SECONDS  # the first cycle releases
@@ -751,11 +750,18 @@ def main(args: argparse.Namespace) -> int:
             listen=config.daemon.listen,
         )
 
+    # Python runs these in this thread between two bytecodes, so they only
+    # set flags: an Event's set() takes a lock, and a signal landing while
+    # this thread held that same lock (in clear() or wait()) would hang the
+    # loop for good, SIGTERM included (python/cpython#126434 is the same trap
+    # in multiprocessing.Event).  A burst of 100 SIGHUPs hit it.
+    caught = {"hup": False, "stop": False}
+
     def on_hup(signum: int, frame: Any) -> None:
-        daemon.reload_requested.set()
+        caught["hup"] = True
 
     def on_stop(signum: int, frame: Any) -> None:
-        daemon.stopping.set()
+        caught["stop"] = True
 
     signal.signal(signal.SIGHUP, on_hup)
     signal.signal(signal.SIGTERM, on_stop)
@@ -785,11 +791,14 @@ def main(args: argparse.Namespace) -> int:
         modlist_interval_seconds=config.daemon.modlist_interval,
         sources=module_sources(config.daemon.modlist_interval > 0, runner.live),
     )
-    while not daemon.stopping.wait(0.2):
-        if daemon.reload_requested.is_set():
-            # Many SIGHUPs in a burst coalesce into one reload.
-            daemon.reload_requested.clear()
+    while not caught["stop"]:
+        time.sleep(0.2)
+        if caught["hup"] and not caught["stop"]:
+            # Many SIGHUPs in a burst coalesce into one reload; one landing
+            # once the flag is down is covered too: reload() reads the file after.
+            caught["hup"] = False
             daemon.reload()
+    daemon.stopping.set()
     deadline = time.monotonic() + STOP_SECONDS - 0.5
     log.info("daemon.stopping")
     daemon.close()
