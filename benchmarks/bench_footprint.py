@@ -57,12 +57,11 @@ def cycles(capture: Path, count: int) -> list[tuple[int, int]]:
     import structlog
 
     from ipmpd.config import Config
-    from ipmpd.daemon import Daemon
+    from ipmpd.daemon import Daemon, freeze_start_up
     from ipmpd.runner import CaptureRunner
 
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())  # events built, not printed
-    gc.collect()
-    gc.freeze()  # as `ipmpd run` does before it builds its daemon
+    freeze_start_up()  # as `ipmpd run` does before it builds its daemon
     daemon = Daemon(Config(), CaptureRunner(capture), None)
     marks = []
     for n in range(1, count + 1):

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bench_scrape import wait_for
-from common import REPO, table
+from common import REPO, status_kib, table
 from daemon_harness import Daemon
 from helpers import edit_output, make_fakebin, read_output
 
@@ -34,12 +34,8 @@ GROUPS = ["ipmpstat", "-g", "-P", "-o", "group,groupname,state,fdt,interfaces"]
 
 
 def memory_kib(pid: int) -> tuple[int, int, int]:
-    """VmRSS and its anonymous and file-backed parts (/proc/PID/status)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "RssAnon", "RssFile"):
-            fields[name] = int(value.split()[0])
+    """VmRSS and its anonymous and file-backed parts."""
+    fields = status_kib(pid)
     return fields["VmRSS"], fields.get("RssAnon", 0), fields.get("RssFile", 0)
 
 

@@ -67,11 +67,21 @@ def tool(name: str) -> str:
     return found
 
 
-def rss_kib(pid: int | str = "self") -> int:
+def status_kib(pid: int | str = "self") -> dict[str, int]:
+    """The kB fields of /proc/PID/status (VmRSS, RssAnon, RssFile, ...)."""
+    out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+        name, _, value = line.partition(":")
+        if value.rstrip().endswith(" kB"):
+            out[name] = int(value.split()[0])
+    return out
+
+
+def rss_kib(pid: int | str = "self") -> int:
+    rss = status_kib(pid).get("VmRSS")
+    if rss is None:
+        raise RuntimeError("no VmRSS")
+    return rss
 
 
 def cpu_seconds(pid: int) -> float:

@@ -139,12 +139,21 @@ def release_memory() -> None:
     up to 2,000 tuples of each size 1 to 20 (+2 % of RSS over ten minutes
     in the soak), and the oldest generation, which a full collection also
     sweeps, is otherwise seldom collected.  main() freezes what start-up
-    built, so the collection only walks what the daemon allocated since
+    built (freeze_start_up), so the collection only walks what the daemon allocated since
     (about 0.3 ms on the demo host).  Then glibc's malloc_trim hands the
     freed arenas back, where there is one (about 0.7 MiB of RSS)."""
     gc.collect()
     if MALLOC_TRIM is not None:
         MALLOC_TRIM(0)
+
+
+def freeze_start_up() -> None:
+    """Keep what start-up built (modules above all) out of the collections
+    release_memory() runs: it stays for the life of the process.  The
+    configuration and runner are frozen too; a reload drops them and,
+    having no reference cycles, they are freed all the same."""
+    gc.collect()
+    gc.freeze()
 
 
 def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
@@ -204,8 +213,7 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             timezone=datetime.timezone.utc,
             executors={
-                # one thread for the local jobs: gather and modlist share the cycle
-                # lock anyway, and one thread keeps one malloc arena warm
+                # one thread for the local jobs: gather and modlist share the cycle lock anyway
                 "default": ThreadPoolExecutor(1),
                 TARGETS_EXECUTOR: ThreadPoolExecutor(config.daemon.target_concurrency),
             },
@@ -733,12 +741,7 @@ def main(args: argparse.Namespace) -> int:
     before, soft, hard = server.raise_nofile()
     reserve = GATHER_RESERVE + TARGET_RESERVE * (config.daemon.target_concurrency if config.targets else 0)
     max_connections = server.connection_limit(soft, reserve)
-    # What start-up built (modules above all) stays for the life of the
-    # process: keep it out of the collections that follow the cycles.  The
-    # configuration and runner are frozen too; a reload drops them and,
-    # having no reference cycles, they are freed all the same.
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()
     daemon = Daemon(config, runner, args.config, overrides)
     try:
         front = make_front(daemon, max_connections)

@@ -3,7 +3,6 @@ the source says why it failed."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -176,8 +175,7 @@ def test_sigterm_exits_within_five_seconds_while_a_gather_is_stuck(demo_copy, fa
     finally:
         daemon.stop()
     assert code == 0 and took < 5, took
-    lines = daemon.log.read_text().splitlines()
-    assert json.loads(lines[-1])["event"] == "daemon.stopped"
+    assert daemon.events()[-1]["event"] == "daemon.stopped"
 
 
 def _calls(host: Path) -> str:
