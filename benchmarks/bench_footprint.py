@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from bench_scrape import free_port, wait_for
+from bench_scrape import wait_for
 from common import cpu_seconds, rss_kib, table
 from genhost import write
+from helpers import free_port
 
 
 def idle(capture: Path, tmp: Path, seconds: int = 30) -> tuple[int, float]:

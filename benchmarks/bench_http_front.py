@@ -70,7 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from common import REPO, machine, table
-from helpers import stop_process
+from helpers import free_port, stop_process
 
 HOST = "127.0.0.1"
 SERVER_NOFILE = 256
@@ -126,12 +126,6 @@ def serve(name: str, port: int) -> None:
 
 
 # ------------------------------------------------------------------ processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def limit_nofile() -> None:

@@ -19,19 +19,13 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from common import table, tool
 from genhost import write
+from helpers import free_port
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url: str, needle: bytes, timeout: float = 60) -> int:
