@@ -7,9 +7,14 @@ Both the command line and the daemon use these; this module sits above
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+import threading
 from importlib import resources
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 from ipmpd.checks import REGISTRY
 from ipmpd.config import DEFAULT_CONFIG, Config, load
@@ -29,6 +34,33 @@ def load_config(path: Optional[str]) -> Config:
     return load(path, checks=known_checks())
 
 
+_demo_lock = threading.Lock()
+_demo_copy: list[str] = []
+
+
 def demo_dir() -> str:
-    """The bundled demo host: a capture of a Solaris 11 host with IPMP groups."""
-    return str(resources.files("ipmpd") / "demo")
+    """The bundled demo host: a capture of a Solaris 11 host with IPMP groups.
+
+    Installed, it is a directory of the package.  Inside the zipapp
+    (``tools/build-pyz``) it is copied once to a private temporary directory,
+    which is removed when the process exits."""
+    demo = resources.files("ipmpd") / "demo"
+    if os.path.isdir(str(demo)):
+        return str(demo)
+    with _demo_lock:
+        if not _demo_copy:
+            tmp = tempfile.mkdtemp(prefix="ipmpd-demo-")
+            atexit.register(shutil.rmtree, tmp, True)
+            _copy_tree(demo, Path(tmp))
+            _demo_copy.append(tmp)
+        return _demo_copy[0]
+
+
+def _copy_tree(src: Any, dst: Path) -> None:
+    """Copy an importlib.resources Traversable (a directory inside a zip) to ``dst``."""
+    for entry in src.iterdir():
+        if entry.is_dir():
+            (dst / entry.name).mkdir()
+            _copy_tree(entry, dst / entry.name)
+        else:
+            (dst / entry.name).write_bytes(entry.read_bytes())
