@@ -13,7 +13,11 @@ import yaml
 from daemon_harness import Daemon
 from helpers import REPO, tool
 from prometheus_client.parser import text_string_to_metric_families
-from promql_refs import references, selectors, variable_query
+
+try:
+    from promql_refs import references, selectors, variable_query
+except ImportError:  # promql-parser has no wheel for Python 3.9 (pyproject.toml's marker)
+    references = selectors = variable_query = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(REPO / "tools"))
 from alerts import DEFAULT_RUNBOOK
@@ -197,6 +201,9 @@ def test_grafana_alerting_provisioning_shape():
 def live_scrape(tmp_path_factory):
     """A real /metrics from ipmpd run over the demo host, once its module lists are in."""
     from helpers import copy_demo, make_fakebin
+
+    if references is None:
+        pytest.skip("promql-parser is not installed (no wheel for Python 3.9): these run on 3.10 and later")
 
     tmp = tmp_path_factory.mktemp("scrape")
     d = Daemon(tmp, copy_demo(tmp / "host"), make_fakebin(tmp / "bin"))
