@@ -18,10 +18,13 @@ Both are read; /2 is written.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import fnmatch
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,6 +71,24 @@ class Capture:
     globs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pattern -> paths
     meta: dict[str, str] = field(default_factory=dict)
     origin: str = "capture"
+
+    @property
+    def taken_at_seconds(self) -> Optional[float]:
+        """``taken_at`` (ISO 8601 UTC, ``2026-11-24T10:00:00Z``) in seconds
+        since the epoch; None when the capture does not say or says it
+        in another form."""
+        if not self.taken_at:
+            return None
+        text = self.taken_at.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"  # fromisoformat takes "Z" only from 3.11
+        try:
+            when = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return when.timestamp()
 
     @property
     def unrecorded_is_missing(self) -> bool:
@@ -434,5 +455,162 @@ def write_dir(cap: Capture, directory: str | os.PathLike[str]) -> Path:
         "files": files,
         "globs": [{"pattern": p, "matches": list(m)} for p, m in sorted(cap.globs.items())],
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    # The manifest is what makes the directory a capture: it appears whole, last.
+    partial = out / f".{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, out / MANIFEST)
     return out
+
+
+def summary(cap: Capture, where: str = "the host") -> str:
+    """What a capture holds, in words (``13 commands, 9 files (8 read, 1
+    absent), 2 directory listings``).  Given the capture as read back from
+    what was written, it counts what is there."""
+
+    def n(count: int, what: str) -> str:
+        return f"{count} {what}{'' if count == 1 else 's'}"
+
+    missing = sum(1 for r in cap.commands.values() if r.missing)
+    commands = n(len(cap.commands), "command")
+    if missing:
+        commands += f" ({len(cap.commands) - missing} run, {missing} not found on {where})"
+    absent = cap.absent - set(cap.files)
+    unreadable = set(cap.unreadable) - set(cap.files) - absent
+    files = n(len(cap.files) + len(absent) + len(unreadable), "file")
+    if absent or unreadable:
+        kinds = ((len(cap.files), "read"), (len(absent), "absent"), (len(unreadable), "unreadable"))
+        files += " (" + ", ".join(f"{k} {what}" for k, what in kinds if k) + ")"
+    return f"{commands}, {files}, {n(len(cap.globs), 'directory listing')}"
+
+
+# ------------------------------------------------------------------ destinations
+
+
+def _cannot(path: str, e: OSError) -> CaptureError:
+    if isinstance(e, FileNotFoundError):
+        parent = os.path.dirname(os.path.abspath(path))
+        return CaptureError(f"{path}: cannot write: the directory {parent} does not exist")
+    return CaptureError(f"{path}: cannot write: {e.strerror or e}")
+
+
+class DirDestination:
+    """``ipmpd capture --out DIR``: claimed before the gather, so a path that
+    cannot take a capture fails before any command runs; then written whole
+    or removed.
+
+    DIR is created (its parent must exist), or is an existing empty
+    directory: a directory that holds anything, another capture above all,
+    is refused, never mixed with this one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.out = Path(path)
+        self.created = False
+
+    def claim(self) -> None:
+        try:
+            self.out.mkdir()
+            self.created = True
+        except FileExistsError:
+            if not self.out.is_dir():
+                raise CaptureError(f"{self.path}: exists and is not a directory") from None
+            try:
+                entries = os.listdir(self.out)
+            except OSError as e:
+                raise _cannot(self.path, e) from None
+            if MANIFEST in entries:
+                raise CaptureError(
+                    f"{self.path}: already holds a capture ({MANIFEST}); "
+                    "write to a new or empty directory, never over another capture"
+                ) from None
+            if entries:
+                raise CaptureError(
+                    f"{self.path}: not empty ({len(entries)} entries); write to a new or empty directory"
+                ) from None
+        except OSError as e:
+            raise _cannot(self.path, e) from None
+        probe = self.out / f".{MANIFEST}.partial"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            self.abandon()
+            raise _cannot(self.path, e) from None
+
+    def write(self, cap: Capture) -> Capture:
+        """Write ``cap`` and return it as read back from the directory."""
+        try:
+            write_dir(cap, self.out)
+        except OSError as e:
+            self.abandon()
+            raise _cannot(self.path, e) from None
+        return read_dir(self.out)
+
+    def abandon(self) -> None:
+        """Remove what was written: the directory if it was created here, else its entries."""
+        if self.created:
+            shutil.rmtree(self.out, ignore_errors=True)
+            return
+        try:
+            names = os.listdir(self.out)
+        except OSError:
+            return
+        for name in names:
+            with contextlib.suppress(OSError):
+                (self.out / name).unlink()
+
+
+class StreamDestination:
+    """``ipmpd capture --stream FILE``: a regular file is written beside its
+    place and renamed over it once whole; a device or a pipe (``/dev/null``,
+    a FIFO) is written as it is.  Claimed before the gather."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.real = os.path.realpath(path)
+        self.partial: Optional[str] = None
+        self.fd: Optional[int] = None
+
+    def claim(self) -> None:
+        if os.path.isdir(self.real):
+            raise CaptureError(f"{self.path}: is a directory (--out writes a capture directory)")
+        if os.path.exists(self.real) and not os.path.isfile(self.real):
+            if not os.access(self.real, os.W_OK):
+                raise CaptureError(f"{self.path}: cannot write: Permission denied")
+            return
+        head, tail = os.path.split(self.real)
+        partial = os.path.join(head, f".{tail}.{os.getpid()}.partial")
+        try:
+            self.fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as e:
+            raise _cannot(self.path, e) from None
+        self.partial = partial
+
+    def write(self, cap: Capture) -> Capture:
+        """Write ``cap`` and return it as read back from the bytes written."""
+        data = stream_bytes(cap)
+        try:
+            if self.fd is None:
+                with open(self.real, "wb") as f:
+                    f.write(data)
+            else:
+                with os.fdopen(self.fd, "wb") as f:
+                    self.fd = None
+                    f.write(data)
+                assert self.partial is not None
+                os.replace(self.partial, self.real)
+                self.partial = None
+        except OSError as e:
+            self.abandon()
+            raise _cannot(self.path, e) from None
+        return read_stream(data, self.path)
+
+    def abandon(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+        if self.partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.partial)
+            self.partial = None

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from ipmpd import __version__, capture, collector, render
-from ipmpd.capture import CaptureError
+from ipmpd.capture import Capture, CaptureError, DirDestination, StreamDestination
 from ipmpd.checks import LIVE_NOT_INSPECTED, REGISTRY, SEVERITY_ORDER, evaluate, findings, groups_seen
 from ipmpd.config import DEFAULT_CONFIG, Config, ConfigError, TargetConfig
 from ipmpd.gather import gather
@@ -28,10 +29,19 @@ from ipmpd.settings import demo_dir, load_config
 from ipmpd.ssh import CollectError, SshRunner
 from ipmpd.target import gather_remote
 from ipmpd.target import members as target_members
+from ipmpd.tls import missing_ssl, tls_context
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
+# What a shell reports for a command SIGPIPE killed (128 + 13): the reader
+# of our standard output went away, as with "ipmpd check | head -1".
+EXIT_PIPE = 141
+# smf_method(7) SMF_EXIT_ERR_FATAL, as ipmpd.daemon exits for a start failure;
+# repeated here because importing the daemon is what fails without ssl.
+SMF_EXIT_ERR_FATAL = 95
 # Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
+
+Destination = Union[DirDestination, StreamDestination]
 
 
 CAPTURE_HELP = "replay a capture directory, a capture stream file, or - for a stream on stdin"
@@ -170,19 +180,21 @@ def _target(args: argparse.Namespace, config: Config) -> Optional[TargetConfig]:
 
 def host_snapshot(
     args: argparse.Namespace, config: Config, extra: tuple[str, ...] = ()
-) -> tuple[Any, Config]:
-    """Gather the host the arguments name, and the configuration to check it with."""
+) -> tuple[Any, Config, Optional[Capture]]:
+    """Gather the host the arguments name; the configuration to check it
+    with; and the capture it was replayed from (None for a live host)."""
     t = _target(args, config)
     if t is None:
         runner = make_runner(args, config)
         timeout = config.daemon.command_timeout
-        return gather(runner, run_modlist=args.modlist, extra_modlist=extra, timeout=timeout), config
+        snap = gather(runner, run_modlist=args.modlist, extra_modlist=extra, timeout=timeout)
+        return snap, config, render.replayed(runner)
     ssh = SshRunner.from_config(t, config.daemon)
     try:
         snap, _, _ = gather_remote(ssh, t.groups, None, args.modlist, extra)
     finally:
         ssh.close()
-    return snap, config.for_target(t.name)
+    return snap, config.for_target(t.name), None
 
 
 def make_runner(args: argparse.Namespace, config: Config) -> Runner:
@@ -262,8 +274,11 @@ def blind_text(snap: Any) -> list[str]:
     return out
 
 
-def results_text(results: tuple[Any, ...], snap: Any = None) -> str:
+def results_text(results: tuple[Any, ...], snap: Any = None, replay: Optional[Capture] = None) -> str:
+    # What could not be looked at comes first, always (README, "Exit 3").
     out = blind_text(snap) if snap is not None else []
+    if replay is not None:
+        out.append(render.replay_line(replay))
     if out:
         out.append("")
     groups = sorted({r.group for r in results})
@@ -361,17 +376,17 @@ def nagios(snap: Any, results: tuple[Any, ...], fail_on: str) -> tuple[int, str]
 
 
 def cmd_snapshot(args: argparse.Namespace, config: Config) -> int:
-    snap, _ = host_snapshot(args, config)
+    snap, _, replay = host_snapshot(args, config)
     if args.format == "json":
-        _dump(render.snapshot_dict(snap))
+        _dump(render.snapshot_dict(snap, replay))
     else:
-        print(render.snapshot_text(snap))
+        print(render.snapshot_text(snap, replay))
     # the interface list could not be read: what was printed is not the host
     return EXIT_BLIND if snap.interface_list_error() is not None else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    snap, config = host_snapshot(args, config)
+    snap, config, replay = host_snapshot(args, config)
     results = evaluate(snap, config)
     if args.nagios:
         code, line = nagios(snap, results, args.fail_on)
@@ -385,11 +400,11 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
                 "groups": [{"name": g, "seen_in": list(v)} for g, v in sorted(groups_seen(results).items())],
                 "results": [result_dict(r) for r in results],
                 "findings": [finding_dict(f) for f in fs],
-                "snapshot": render.snapshot_dict(snap),
+                "snapshot": render.snapshot_dict(snap, replay),
             }
         )
     else:
-        sys.stdout.write(results_text(results, snap))
+        sys.stdout.write(results_text(results, snap, replay))
     return exit_code(snap, results, args.fail_on)
 
 
@@ -429,7 +444,7 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             print(f"ipmpd plan: {p}", file=sys.stderr)
         return EXIT_USAGE
     physical = tuple(args.interfaces)
-    snap, config = host_snapshot(args, config, physical)
+    snap, config, replay = host_snapshot(args, config, physical)
     blind = snap.interface_list_error()
     if blind is not None:
         if args.format == "json":
@@ -468,12 +483,14 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
                 "commands": list(commands),
                 "create": remedy_dict(create),
                 "could_not_look": could_not_look(snap),
-                "snapshot": render.snapshot_dict(snap),
+                "snapshot": render.snapshot_dict(snap, replay),
             }
         )
         return code
     for line in blind_text(snap):
         print(line)
+    if replay is not None:
+        print(render.replay_line(replay))
     print(f"Planning group {args.group} with {', '.join(args.interfaces)} ({snap.host.platform})\n")
     for s in steps:
         print(f"Step {s.number}: {s.title}: {s.verdict.upper()}")
@@ -582,47 +599,117 @@ def checks_markdown() -> str:
 
 
 def cmd_capture(args: argparse.Namespace, config: Config) -> int:
+    dest: Optional[Destination] = None
+    if args.out is not None:
+        dest = DirDestination(args.out)
+    elif args.stream != "-":
+        dest = StreamDestination(args.stream)
+    # Before any command runs: a path that cannot take the capture fails now.
+    if dest is not None:
+        dest.claim()
+    try:
+        return _capture(args, config, dest)
+    except BaseException:
+        if dest is not None:
+            dest.abandon()
+        raise
+
+
+def _capture(args: argparse.Namespace, config: Config, dest: Optional[Destination]) -> int:
     t = _target(args, config)
+    report = sys.stderr if args.stream else sys.stdout
     if t is not None:
+        where = f"target {t.name}"
         ssh = SshRunner.from_config(t, config.daemon)
         try:
             cap = ssh.collect(modlist=args.modlist, extra=target_members(t.groups))
         except CollectError as e:
+            if dest is not None:
+                dest.abandon()
             print(f"ipmpd: target {t.name}: {e}", file=sys.stderr)
             return EXIT_BLIND
         finally:
             ssh.close()
         snap = gather(CaptureRunner(cap))
     else:
+        where = "this host"
+        system = os.uname().sysname
+        if system != "SunOS":
+            print(
+                f"ipmpd capture: this host is {system}, not Solaris or illumos: recording what the "
+                f"commands on {config.daemon.path} answer anyway",
+                file=sys.stderr,
+            )
         rec = RecordingRunner(SubprocessRunner(config.daemon.path, root=config.daemon.root))
         snap = gather(rec, run_modlist=args.modlist, timeout=config.daemon.command_timeout)
         taken = datetime.datetime.fromtimestamp(snap.taken_at, datetime.timezone.utc)
         cap = rec.capture
         cap.taken_at = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
-    counts = f"{len(cap.commands)} commands, {len(cap.files)} files"
-    if args.stream:
+    if dest is None:
         data = capture.stream_bytes(cap)
-        if args.stream == "-":
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            where = "stdout"
-        else:
-            with open(args.stream, "wb") as f:
-                f.write(data)
-            where = args.stream
-        print(f"wrote {where} ({counts})", file=sys.stderr)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        written = capture.read_stream(data, "<stdout>")
+        name = "stdout"
     else:
-        out = capture.write_dir(cap, args.out)
-        print(f"wrote {out}/capture.json ({counts})")
+        written = dest.write(cap)
+        name = args.stream or os.path.join(args.out, capture.MANIFEST)
+    # Counted from what was written, read back: not from what was asked for.
+    print(f"wrote {name}: {capture.summary(written, where)}", file=report)
+    for line in not_recorded(snap, cap, written):
+        print(f"not recorded: {line}", file=report)
     failed = [s.name for s in snap.sources if not s.ok]
     if failed:
-        out_to = sys.stderr if args.stream else sys.stdout
-        print(f"sources that did not answer: {', '.join(sorted(set(failed)))}", file=out_to)
+        print(f"sources that did not answer: {', '.join(sorted(set(failed)))}", file=report)
     return EXIT_OK
+
+
+def not_recorded(snap: Any, kept: Capture, written: Capture) -> list[str]:
+    """What the gather asked for that the written capture does not hold, and why."""
+    out: list[str] = []
+    for s in snap.sources:
+        if s.argv is None or s.argv in written.commands:
+            continue
+        if s.argv in kept.commands:
+            why = "not plain words, which a stream cannot hold"
+        else:
+            why = s.error or "no answer to record"
+        line = f"{' '.join(s.argv)}: {why}"
+        if line not in out:
+            out.append(line)
+    paths = set(kept.files) | kept.absent | set(kept.unreadable)
+    held = set(written.files) | written.absent | set(written.unreadable)
+    for path in sorted(paths - held):
+        out.append(f"{path}: not a plain path, which a stream cannot hold")
+    for pattern in sorted(set(kept.globs) - set(written.globs)):
+        out.append(f"the listing {pattern}: not a plain pattern, which a stream cannot hold")
+    return out
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = _plugin_main(argv)
+        sys.stdout.flush()  # here, where a reader gone away can still be told apart
+        return code
+    except BrokenPipeError:
+        return _stdout_gone()
+
+
+def _stdout_gone() -> int:
+    """Standard output's reader went away (``ipmpd check | head -1``): leave
+    quietly, as a Unix tool SIGPIPE kills.  What is still buffered goes to
+    /dev/null, so the flush at exit raises nothing (the recipe in Python's
+    signal module documentation, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # standard output is not a file here (replaced in-process)
+    return EXIT_PIPE
+
+
+def _plugin_main(argv: list[str]) -> int:
     # argparse accepts any unambiguous prefix of an option.
     plugin = any(len(a) > 3 and "--nagios".startswith(a) for a in argv)
     if not plugin:
@@ -633,8 +720,20 @@ def main(argv: Optional[list[str]] = None) -> int:
         if e.code == EXIT_USAGE:
             return _plugin_unknown("usage error (see ipmpd check --help)")
         raise
+    except BrokenPipeError:
+        raise
     except Exception as e:  # a plugin's crash is UNKNOWN, never WARNING
         return _plugin_unknown(f"internal error: {e!r}")
+
+
+def _check_tls(config: Config) -> None:
+    """Refuse what ``ipmpd run`` would refuse at start: a TLS certificate or
+    key that cannot be loaded (ConfigError).  A file this user may not read
+    is not judged: the daemon may run as another user."""
+    try:
+        tls_context(config, unreadable_ok=True)
+    except ImportError:
+        pass  # no ssl module here: the files cannot be judged, and ipmpd run refuses this Python
 
 
 def _plugin_unknown(text: str) -> int:
@@ -651,11 +750,17 @@ def _main(argv: list[str], plugin: bool = False) -> int:
         sys.stdout.write(collector.script())
         return EXIT_OK
     if args.command == "run":
+        # Checked before anything imports prometheus_client, which imports ssl.
+        no_ssl = missing_ssl()
+        if no_ssl is not None:
+            print(f"ipmpd: {no_ssl}", file=sys.stderr)
+            return SMF_EXIT_ERR_FATAL
         from ipmpd import daemon
 
         return daemon.main(args)
     try:
         config = load_config(args.config)
+        _check_tls(config)
     except ConfigError as e:
         if plugin:
             return _plugin_unknown(f"configuration error: {e}")

@@ -21,7 +21,6 @@ import gzip
 import logging
 import os
 import signal
-import ssl
 import sys
 import threading
 import time
@@ -41,12 +40,14 @@ from ipmpd.checks import evaluate
 from ipmpd.config import Config, ConfigError, TargetConfig, parse_listen
 from ipmpd.exporter import IpmpdCollector
 from ipmpd.model import Modules
+from ipmpd.render import replayed
 from ipmpd.runner import CaptureRunner, Runner, SubprocessRunner
 from ipmpd.settings import demo_dir, load_config
 from ipmpd.sources import module_sources
 from ipmpd.ssh import SshRunner
 from ipmpd.state import Latest
 from ipmpd.target import LOCAL, Target
+from ipmpd.tls import tls_context
 
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
@@ -646,7 +647,12 @@ class Daemon:
                         return plain(start_response, "404 Not Found", "no such target in the configuration\n")
                     html_page = web.target_page(self.target_view(t))
                 else:
-                    html_page = web.page(self.get_latest(), self.target_views(), local=self.gathers_local)
+                    html_page = web.page(
+                        self.get_latest(),
+                        self.target_views(),
+                        local=self.gathers_local,
+                        replay=replayed(self.home.runner),
+                    )
                 body = html_page.encode("utf-8")
                 start_response(
                     "200 OK",
@@ -670,24 +676,6 @@ def make_front(daemon: Daemon, max_connections: int) -> server.HttpFront:
     host, port = parse_listen(d.listen)
     limits = server.Limits(max_connections=max_connections)
     return server.HttpFront(daemon.wsgi_app(), host, port, tls_context(daemon.config), limits)
-
-
-def tls_context(config: Config) -> Optional[ssl.SSLContext]:
-    """The server TLS context, or None without TLS; raises ConfigError naming
-    the file when the certificate or key cannot be loaded."""
-    d = config.daemon
-    if not (d.tls_cert_file and d.tls_key_file):
-        return None
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        ctx.load_cert_chain(d.tls_cert_file, d.tls_key_file)
-    except (OSError, ssl.SSLError) as e:
-        where = config.path or "the configuration"
-        why = getattr(e, "strerror", None) or str(e)
-        problem = f"daemon.tls_cert_file: cannot load {d.tls_cert_file} with the key {d.tls_key_file}: {why}"
-        raise ConfigError(where, [problem]) from None
-    return ctx
 
 
 def _start_error(event: str, code: int, message: str, **fields: Any) -> int:

@@ -8,11 +8,39 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ipmpd import model
+from ipmpd.capture import Capture
 
 UNKNOWN = "unknown"
 
 
-def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
+def replayed(runner: object) -> Optional[Capture]:
+    """The capture a replaying runner reads; None for a live host."""
+    if getattr(runner, "live", True):
+        return None
+    cap = getattr(runner, "capture", None)
+    return cap if isinstance(cap, Capture) else None
+
+
+def capture_time(replay: Capture) -> str:
+    """When a replayed capture was taken, as it records it."""
+    return replay.taken_at or "a time the capture does not record"
+
+
+def replay_line(replay: Capture) -> str:
+    """The line that heads what is printed about a replayed host (after
+    what could not be looked at): all of it is as of the capture, not now."""
+    return f"replay of a capture taken at {capture_time(replay)} ({replay.origin}): the host as it was then"
+
+
+def snapshot_dict(snap: model.Snapshot, replay: Optional[Capture] = None) -> dict[str, Any]:
+    """The snapshot as JSON.  A replay is dated by its capture: ``taken_at``
+    and ``modules_taken_at`` are the capture's ``taken_at`` (null when it
+    does not say), and ``replay`` names the capture (null for a live host)."""
+    taken_at: Optional[float] = snap.taken_at
+    modules_taken_at = snap.modules_taken_at
+    if replay is not None:
+        taken_at = replay.taken_at_seconds
+        modules_taken_at = taken_at if snap.modules_taken_at is not None else None
     return {
         "host": {
             "platform": snap.host.platform,
@@ -20,8 +48,9 @@ def snapshot_dict(snap: model.Snapshot) -> dict[str, Any]:
             "arch": snap.host.arch,
             "nodename": snap.host.nodename,
         },
-        "taken_at": snap.taken_at,
-        "modules_taken_at": snap.modules_taken_at,
+        "taken_at": taken_at,
+        "modules_taken_at": modules_taken_at,
+        "replay": None if replay is None else {"capture": replay.origin, "taken_at": replay.taken_at},
         "interfaces": [
             {
                 "name": i.name,
@@ -157,9 +186,10 @@ def interface_state(i: model.Interface) -> str:
     return "ok"
 
 
-def snapshot_text(snap: model.Snapshot) -> str:
+def snapshot_text(snap: model.Snapshot, replay: Optional[Capture] = None) -> str:
     h = snap.host
-    out = [
+    out = [replay_line(replay)] if replay is not None else []
+    out += [
         f"host {h.nodename or '?'}: platform {h.platform}, release {h.release or '?'}, arch {h.arch or '?'}",
         "",
         "GROUPS",

@@ -1,7 +1,9 @@
 """The landing page: groups, findings with remediation, and how old the data is.
 
 Every value is HTML-escaped: group and interface names are free text as far
-as this page is concerned.
+as this page is concerned.  A replayed host's data is as old as its capture:
+the page dates it by the capture's ``taken_at``, and the seconds since the
+last gather are those since the capture was last replayed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ipmpd import __version__
-from ipmpd.render import interface_state
+from ipmpd.capture import Capture
+from ipmpd.render import capture_time, interface_state
 from ipmpd.state import Latest
 
 
@@ -26,8 +29,20 @@ def _age(ts: float | None, now: float) -> str:
     return f"{max(0, int(now - ts))}s ago"
 
 
-def modules_line(latest: Latest, now: float) -> str:
+def modules_line(latest: Latest, now: float, replay: Optional[Capture] = None) -> str:
     """What the module checks see: configured modules always, the live stream when inspected."""
+    if replay is not None:
+        # A replay holds the module lists its capture recorded, of that moment.
+        when = capture_time(replay)
+        if latest.modules_taken_at is not None:
+            return (
+                "STREAMS modules: configured (autopush) and live stream (ifconfig modlist) "
+                f"read at capture time, {when}."
+            )
+        return (
+            f"STREAMS modules: configured (autopush) read at capture time, {when}; the live stream was "
+            "not inspected (the capture holds no ifconfig modlist: it was taken without --modlist)."
+        )
     if latest.modules_taken_at is not None:
         return (
             "STREAMS modules: configured (autopush) every gather; live stream (ifconfig modlist) "
@@ -92,9 +107,24 @@ def page(
     now: float | None = None,
     local: bool = True,
     heading: str = "",
+    replay: Optional[Capture] = None,
 ) -> str:
+    """The page; ``replay`` is the capture the host is replayed from (None: a live host)."""
     now = time.time() if now is None else now
     snap = latest.snapshot
+    host = f"Host {_e(snap.host.nodename if snap else None)} ({_e(snap.host.platform if snap else None)})"
+    if replay is None:
+        when = (
+            f"{host}. Last gather {_e(_age(latest.last_gather, now))}; last successful gather "
+            f"{_e(_age(latest.last_success, now))}."
+        )
+    else:
+        when = (
+            f"{host}: a replay of a capture taken at {_e(capture_time(replay))} ({_e(replay.origin)}); "
+            "what follows is the host as it was then. Capture last replayed "
+            f"{_e(_age(latest.last_gather, now))}; last successful replay "
+            f"{_e(_age(latest.last_success, now))}."
+        )
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>ipmpd</title>',
@@ -104,10 +134,7 @@ def page(
         "</head><body>",
         f"<h1>ipmpd {_e(__version__)}</h1>",
         heading,
-        f"<p>Host {_e(snap.host.nodename if snap else None)} ({_e(snap.host.platform if snap else None)}). "
-        f"Last gather {_e(_age(latest.last_gather, now))}; last successful gather "
-        f"{_e(_age(latest.last_success, now))}. {_e(modules_line(latest, now))} "
-        f'<a href="/metrics">/metrics</a></p>',
+        f'<p>{when} {_e(modules_line(latest, now, replay))} <a href="/metrics">/metrics</a></p>',
     ]
     if not latest.config_reload_success:
         out.append(

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import types
 from pathlib import Path
+from typing import Any
 
-from helpers import edit_output
+import pytest
+from helpers import FakeHost, drop_modlists, edit_output
 
+from ipmpd import cli
 from ipmpd.cli import checks_markdown
+from ipmpd.settings import demo_dir
 
 # The demo's e1000g1 gets firewall from its autopush link property.
 RESET_AUTOPUSH = (
@@ -140,3 +149,172 @@ def test_docs_checks_md_is_current():
 def test_bad_capture_directory_is_a_clear_error(tmp_path):
     p = ipmpd("snapshot", "--capture", str(tmp_path))
     assert p.returncode == 2 and "capture.json: cannot read" in p.stderr
+
+
+# ------------------------------------------------------------------ a replay is dated by its capture
+
+DEMO_TAKEN_AT = "2026-11-24T10:00:00Z"  # ipmpd/demo/capture.json
+DEMO_SECONDS = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.timezone.utc).timestamp()
+
+
+def run_json(capsys: Any, *args: str) -> Any:
+    cli.main([*args, "--format", "json"])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_replay_says_so_and_is_dated_by_its_capture(capsys):
+    first = f"replay of a capture taken at {DEMO_TAKEN_AT} ({demo_dir()}): the host as it was then"
+    assert cli.main(["snapshot", "--demo"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        first,
+        "host nexenta1: platform illumos, release 5.11, arch i386",
+    ]
+    assert cli.main(["check", "--demo"]) == 1
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        first,
+        "",
+        "group 10g-failover (seen in runtime, boot): 1 finding(s), 0 unknown, 1 skipped",
+    ]
+    cli.main(["plan", "e1000g2", "e1000g3", "--group", "g", "--demo"])
+    assert capsys.readouterr().out.splitlines()[0] == first
+    snap = run_json(capsys, "snapshot", "--demo")
+    assert (snap["taken_at"], snap["modules_taken_at"]) == (DEMO_SECONDS, DEMO_SECONDS)
+    assert snap["replay"] == {"capture": demo_dir(), "taken_at": DEMO_TAKEN_AT}
+    assert run_json(capsys, "check", "--demo")["snapshot"]["taken_at"] == DEMO_SECONDS
+
+
+def test_a_replay_without_modlists_or_a_time(demo_copy, capsys):
+    drop_modlists(demo_copy)
+    manifest = demo_copy / "capture.json"
+    data = json.loads(manifest.read_text())
+    del data["taken_at"]
+    manifest.write_text(json.dumps(data))
+    snap = run_json(capsys, "snapshot", "--capture", str(demo_copy))
+    assert (snap["taken_at"], snap["modules_taken_at"]) == (None, None)  # could not tell
+    assert snap["replay"] == {"capture": str(demo_copy), "taken_at": None}
+    cli.main(["snapshot", "--capture", str(demo_copy)])
+    assert capsys.readouterr().out.startswith(
+        f"replay of a capture taken at a time the capture does not record ({demo_copy})"
+    )
+
+
+def test_a_live_host_is_dated_now(tmp_path, capsys):
+    host = FakeHost(tmp_path)
+    before = time.time()
+    snap = run_json(capsys, "snapshot", "--config", str(host.config))
+    assert snap["replay"] is None and before <= snap["taken_at"] <= time.time()
+    cli.main(["snapshot", "--config", str(host.config)])
+    assert capsys.readouterr().out.startswith("host ")
+
+
+# ------------------------------------------------------------------ TLS files, as run judges them
+
+
+@pytest.fixture
+def missing_cert(tmp_path: Path) -> tuple[Path, str]:
+    cert, key = tmp_path / "nope.crt", tmp_path / "nope.key"
+    config = tmp_path / "tls.toml"
+    config.write_text(f'[daemon]\ntls_cert_file = "{cert}"\ntls_key_file = "{key}"\n')
+    why = f"{config}: daemon.tls_cert_file: cannot load {cert} with the key {key}: No such file or directory"
+    return config, why
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--demo"],
+        ["snapshot", "--demo"],
+        ["plan", "e1000g2", "e1000g3", "--group", "g", "--demo"],
+        ["capture", "--stream", "STREAM"],
+    ],
+)
+def test_a_certificate_run_would_refuse_is_refused_by_every_command(args, missing_cert, tmp_path, capsys):
+    config, why = missing_cert
+    stream = tmp_path / "host.capture"
+    argv = [str(stream) if a == "STREAM" else a for a in args]
+    assert cli.main([*argv, "--config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", why + "\n")
+    assert not stream.exists()
+
+
+def test_a_certificate_run_would_refuse_is_unknown_to_nagios(missing_cert, capsys):
+    config, why = missing_cert
+    assert cli.main(["check", "--demo", "--nagios", "--config", str(config)]) == cli.NAGIOS_UNKNOWN
+    assert capsys.readouterr().out == f"IPMPD UNKNOWN - configuration error: {why} | findings=0 unknown=0\n"
+
+
+def test_a_file_that_is_no_certificate_is_refused(tmp_path, capsys):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    config = tmp_path / "tls.toml"
+    config.write_text(f'[daemon]\ntls_cert_file = "{junk}"\ntls_key_file = "{junk}"\n')
+    assert cli.main(["check", "--demo", "--config", str(config)]) == 2
+    assert f"cannot load {junk} with the key {junk}: " in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_a_good_certificate_passes(tmp_path, capsys):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    config = tmp_path / "tls.toml"
+    config.write_text(f'[daemon]\ntls_cert_file = "{cert}"\ntls_key_file = "{key}"\n')
+    assert cli.main(["check", "--demo", "--config", str(config)]) == 1  # the demo's finding, no config error
+    assert capsys.readouterr().err == ""
+
+
+def test_a_key_this_user_may_not_read_is_not_judged(missing_cert, monkeypatch, capsys):
+    """check often runs as another user than the daemon (NRPE runs
+    unprivileged): a key only the daemon's user may read is right."""
+
+    class Context:
+        def __init__(self, protocol: object) -> None:
+            self.minimum_version = None
+
+        def load_cert_chain(self, cert: str, key: str) -> None:
+            raise PermissionError(13, "Permission denied", key)
+
+    fake = types.SimpleNamespace(
+        SSLContext=Context,
+        PROTOCOL_TLS_SERVER=object(),
+        TLSVersion=types.SimpleNamespace(TLSv1_2=object()),
+        SSLError=type("SSLError", (OSError,), {}),
+    )
+    monkeypatch.setitem(sys.modules, "ssl", fake)
+    config, _ = missing_cert
+    assert cli.main(["check", "--demo", "--config", str(config)]) == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_run_refuses_a_missing_certificate_as_bad_configuration(missing_cert):
+    """Exit 96 (configuration), not 95 (cannot listen), even with the port taken."""
+    config, why = missing_cert
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        config.write_text(config.read_text() + f'listen = "127.0.0.1:{port}"\n')
+        p = subprocess.run(
+            [sys.executable, "-m", "ipmpd", "run", "--demo", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+        )
+    assert p.returncode == 96, p.stderr
+    events = [json.loads(line) for line in p.stderr.splitlines()]  # not a tty: JSON lines only
+    assert [e["event"] for e in events] == ["config.rejected"]
+    assert events[0]["problems"] == [why.split(": ", 1)[1]] and why in events[0]["message"]
+
+
+def test_a_replay_that_could_not_look_says_that_first(demo_copy, capsys):
+    edit_output(demo_copy, ["ifconfig", "-a"], "", exit_status=1)
+    cli.main(["check", "--capture", str(demo_copy)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("COULD NOT LOOK: the interface list: ifconfig -a failed")
+    assert f"replay of a capture taken at {DEMO_TAKEN_AT} ({demo_copy}): the host as it was then" in lines
