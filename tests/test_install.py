@@ -79,26 +79,30 @@ USERS = [
     "+ groupadd ipmpd",
     "+ useradd -g ipmpd -d / -s /bin/false -c 'ipmpd monitor' ipmpd",
 ]
-EXAMPLE_STEPS = [
-    "+ cp $REPO/ipmpd/example.toml $ROOT/etc/ipmpd/ipmpd.toml.example",
-    "+ chown root:ipmpd $ROOT/etc/ipmpd/ipmpd.toml.example",
-    "+ chmod 0640 $ROOT/etc/ipmpd/ipmpd.toml.example",
-]
-METHOD_STEPS = [
-    "+ mkdir -p $ROOT/lib/svc/method",
-    "+ cp $REPO/smf/ipmpd $ROOT/lib/svc/method/ipmpd",
-    "+ chown root:bin $ROOT/lib/svc/method/ipmpd",
-    "+ chmod 0555 $ROOT/lib/svc/method/ipmpd",
-]
+
+
+def installed(source: str, target: str, owner: str, mode: str) -> list[str]:
+    """A file copied beside its place and renamed onto it."""
+    return [
+        f"+ cp {source} {target}.new",
+        f"+ chown {owner} {target}.new",
+        f"+ chmod {mode} {target}.new",
+        f"+ mv -f {target}.new {target}",
+    ]
+
+
+EXAMPLE_STEPS = installed(
+    "$REPO/ipmpd/example.toml", "$ROOT/etc/ipmpd/ipmpd.toml.example", "root:ipmpd", "0640"
+)
+METHOD_STEPS = ["+ mkdir -p $ROOT/lib/svc/method"] + installed(
+    "$REPO/smf/ipmpd", "$ROOT/lib/svc/method/ipmpd", "root:bin", "0555"
+)
 
 
 def manifest_steps(directory: str) -> list[str]:
-    return [
-        f"+ mkdir -p $ROOT{directory}",
-        f"+ cp $REPO/smf/ipmpd.xml $ROOT{directory}/ipmpd.xml",
-        f"+ chown root:sys $ROOT{directory}/ipmpd.xml",
-        f"+ chmod 0444 $ROOT{directory}/ipmpd.xml",
-    ]
+    return [f"+ mkdir -p $ROOT{directory}"] + installed(
+        "$REPO/smf/ipmpd.xml", f"$ROOT{directory}/ipmpd.xml", "root:sys", "0444"
+    )
 
 
 def smf_steps(command: str) -> list[str]:
@@ -185,6 +189,12 @@ NON_BOURNE = {
     r"^\s*function\s": "function",
     r"<<<|&>": "bash redirection",
     r"\bexport \w+=": "export VAR=value",
+    r"\becho -[neE]\b": "echo -n (Solaris echo prints it)",
+    r"\bread -r\b": "read -r",
+    r"\bsed -[a-zA-Z]*[Er]": "sed -E or -r",
+    r"^\s*(typeset|declare|let)\s": "typeset, declare or let",
+    r"\[ [^]]*==": "[ a == b ]",
+    r"\$\{\w+:[0-9]": "${var:offset}",
 }
 
 
@@ -222,6 +232,13 @@ def test_the_bourne_check_catches_each_construct():
         "function f {",
         "cat <<< x",
         "export PATH=/usr/bin",
+        "echo -n x",
+        "read -r line",
+        "sed -E 's/a+/b/'",
+        "typeset x=1",
+        "let n=n+1",
+        '[ "$a" == b ]',
+        "echo ${x:1}",
     ):
         assert non_bourne(line), line
     for line in (
@@ -240,9 +257,9 @@ def test_dry_run_prints_the_steps_and_changes_nothing(host, platform, shell):
     p = host.run("--dry-run", "--platform", platform, shell=shell, FAKE_ID="uid=100(joe) gid=10(staff)")
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
-    assert host.steps(p) == (
-        USERS + ETC + EXAMPLE_STEPS + METHOD_STEPS + IMPORT[platform] + smf_steps("/opt/ipmpd/bin/ipmpd")
-    )
+    # no --pyz or --command: config/command is not touched (a re-run keeps what was set)
+    assert host.steps(p) == USERS + ETC + EXAMPLE_STEPS + METHOD_STEPS + IMPORT[platform]
+    assert "# no --pyz or --command: config/command is left as it is" in p.stdout
     assert f"# dry run for {platform}: these are the commands; nothing is changed" in p.stdout
     assert "#   svcadm enable ipmpd" in p.stdout
     assert host.tree() == {}
@@ -273,13 +290,9 @@ def test_dry_run_of_the_zipapp_route(host, shell, tmp_path):
         USERS
         + ETC
         + [
-            f"+ cp {conf} $ROOT/etc/ipmpd/ipmpd.toml",
-            "+ chown root:ipmpd $ROOT/etc/ipmpd/ipmpd.toml",
-            "+ chmod 0640 $ROOT/etc/ipmpd/ipmpd.toml",
+            *installed(str(conf), "$ROOT/etc/ipmpd/ipmpd.toml", "root:ipmpd", "0640"),
             "+ mkdir -p $ROOT/opt/ipmpd",
-            f"+ cp {pyz} $ROOT/opt/ipmpd/ipmpd.pyz",
-            "+ chown root:bin $ROOT/opt/ipmpd/ipmpd.pyz",
-            "+ chmod 0444 $ROOT/opt/ipmpd/ipmpd.pyz",
+            *installed(str(pyz), "$ROOT/opt/ipmpd/ipmpd.pyz", "root:bin", "0444"),
         ]
         + METHOD_STEPS
         + IMPORT["solaris10"]
@@ -316,33 +329,21 @@ def test_install_on_illumos_into_a_fake_root(host, shell):
         ["groupadd", "ipmpd"],
         ["useradd", "-g", "ipmpd", "-d", "/", "-s", "/bin/false", "-c", "ipmpd monitor", "ipmpd"],
         ["chown", "root:ipmpd", "$ROOT/etc/ipmpd"],
-        ["chown", "root:ipmpd", "$ROOT/etc/ipmpd/ipmpd.toml.example"],
-        ["chown", "root:bin", "$ROOT/lib/svc/method/ipmpd"],
-        ["chown", "root:sys", "$ROOT/lib/svc/manifest/site/ipmpd.xml"],
+        ["chown", "root:ipmpd", "$ROOT/etc/ipmpd/ipmpd.toml.example.new"],
+        ["chown", "root:bin", "$ROOT/lib/svc/method/ipmpd.new"],
+        ["chown", "root:sys", "$ROOT/lib/svc/manifest/site/ipmpd.xml.new"],
         ["svcadm", "restart", "svc:/system/manifest-import:default"],
         *[state, ["sleep", "1"]] * (polls - 1),
         state,
-        [
-            "svccfg",
-            "-s",
-            "svc:/network/ipmpd",
-            "setprop",
-            "config/command",
-            "=",
-            "astring:",
-            '"/opt/ipmpd/bin/ipmpd"',
-        ],
-        ["svcadm", "refresh", "svc:/network/ipmpd:default"],
     ]
-    # what is printed is what was run
-    assert host.steps(p) == (
-        USERS + ETC + EXAMPLE_STEPS + METHOD_STEPS + IMPORT["illumos"] + smf_steps("/opt/ipmpd/bin/ipmpd")
-    )
-    assert "# $ROOT/opt/ipmpd/bin/ipmpd is not there yet" in p.stdout.replace(str(root), "$ROOT")
+    # what is printed is what was run; config/command keeps the manifest's default
+    assert host.steps(p) == USERS + ETC + EXAMPLE_STEPS + METHOD_STEPS + IMPORT["illumos"]
+    assert "config/command is left as it is (on a first install, /opt/ipmpd/bin/ipmpd)" in p.stdout
     assert "# svc:/network/ipmpd:default: disabled" in p.stdout
-    assert p.stdout.splitlines()[-4:] == [
+    assert p.stdout.splitlines()[-5:] == [
         "# installed, not enabled.  Next:",
         "#   svcadm enable ipmpd",
+        "#   svcadm restart ipmpd    (instead, if it was running: it still runs what it started with)",
         "#   svcs -xv ipmpd",
         "#   log: /var/svc/log/network-ipmpd:default.log",
     ]
@@ -356,6 +357,8 @@ def test_install_on_solaris10_with_a_zipapp_keeps_what_is_there(host, tmp_path):
         "root:x:0:0:Super-User:/:/sbin/sh\nipmpd:x:1001:1001::/:/bin/false\n"
     )
     (host.root / "etc/ipmpd/ipmpd.toml").write_text("# the site's own\n")
+    (host.root / "opt/ipmpd").mkdir(parents=True)
+    (host.root / "opt/ipmpd/ipmpd.pyz").write_bytes(b"the old release")
     python = host.root / "usr/bin/python3.11"
     python.parent.mkdir(parents=True)
     python.write_text("#!/bin/sh\n")
@@ -385,11 +388,13 @@ def test_install_on_solaris10_with_a_zipapp_keeps_what_is_there(host, tmp_path):
     assert tree["var/svc/manifest/site/ipmpd.xml"] == "0444"
     assert tree["lib/svc/method/ipmpd"] == "0555"
     assert "etc/ipmpd/ipmpd.toml.example" not in tree and "lib/svc/manifest" not in tree
+    # the old zipapp was replaced by a rename: nothing half-copied, nothing left beside it
+    assert not [path for path in tree if path.endswith(".new")]
     assert host.calls() == [
         ["chown", "root:ipmpd", "$ROOT/etc/ipmpd"],
-        ["chown", "root:bin", "$ROOT/opt/ipmpd/ipmpd.pyz"],
-        ["chown", "root:bin", "$ROOT/lib/svc/method/ipmpd"],
-        ["chown", "root:sys", "$ROOT/var/svc/manifest/site/ipmpd.xml"],
+        ["chown", "root:bin", "$ROOT/opt/ipmpd/ipmpd.pyz.new"],
+        ["chown", "root:bin", "$ROOT/lib/svc/method/ipmpd.new"],
+        ["chown", "root:sys", "$ROOT/var/svc/manifest/site/ipmpd.xml.new"],
         ["svccfg", "import", "$ROOT/var/svc/manifest/site/ipmpd.xml"],
         [
             "svccfg",
@@ -418,7 +423,7 @@ def test_install_on_solaris11_installs_a_new_config(host, tmp_path):
     tree = host.tree()
     assert tree["etc/ipmpd/ipmpd.toml"] == "0640" and "etc/ipmpd/ipmpd.toml.example" not in tree
     assert "is not there yet" not in p.stdout
-    assert ["chown", "root:ipmpd", "$ROOT/etc/ipmpd/ipmpd.toml"] in host.calls()
+    assert ["chown", "root:ipmpd", "$ROOT/etc/ipmpd/ipmpd.toml.new"] in host.calls()
 
 
 @pytest.mark.parametrize(
@@ -463,7 +468,7 @@ def test_platform_is_detected_from_uname(host, uname, platform):
     assert p.returncode == 0, p.stderr
     assert f"# dry run for {platform}:" in p.stdout
     manifest = "/var/svc/manifest/site" if platform == "solaris10" else "/lib/svc/manifest/site"
-    assert f"+ cp $REPO/smf/ipmpd.xml $ROOT{manifest}/ipmpd.xml" in host.steps(p)
+    assert f"+ mv -f $ROOT{manifest}/ipmpd.xml.new $ROOT{manifest}/ipmpd.xml" in host.steps(p)
 
 
 def test_a_host_that_is_not_solaris_is_refused(host):
@@ -576,3 +581,32 @@ def test_only_root_installs_on_the_running_system(host):
     )
     assert p.returncode == 1 and "step failed (exit 1)" in p.stderr
     assert host.calls()[0][0] in {"groupadd", "useradd", "mkdir"} and len(host.calls()) == 1
+
+
+def test_run_from_inside_smf_finds_the_example(host):
+    """cd smf && ./install: the checkout is found from the script's own directory."""
+    p = subprocess.run(
+        [*SHELLS["sh"], "./install", "--root", str(host.root), "--dry-run", "--platform", "illumos"],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "smf",
+        env={"PATH": f"{host.bin}:/usr/bin:/bin", "FAKE_LOG": str(host.log)},
+        timeout=30,
+    )
+    assert p.returncode == 0, p.stderr
+    assert EXAMPLE_STEPS[0] in host.steps(p)
+
+
+def test_a_route_sets_config_command_and_a_rerun_without_one_keeps_it(host):
+    venv = host.root / "opt/venv/bin/ipmpd"
+    venv.parent.mkdir(parents=True)
+    venv.write_text("#!/bin/sh\n")
+    venv.chmod(0o755)
+    p = host.run("--platform", "solaris10", "--command", "/opt/venv/bin/ipmpd")
+    assert p.returncode == 0, p.stderr
+    assert host.steps(p)[-2:] == smf_steps("/opt/venv/bin/ipmpd")
+    host.log.write_text("")
+    again = host.run("--platform", "solaris10")
+    assert again.returncode == 0, again.stderr
+    assert not [c for c in host.calls() if c[0] == "svccfg" and "setprop" in c]
+    assert (host.root / "lib/svc/method/ipmpd").read_bytes() == METHOD.read_bytes()
