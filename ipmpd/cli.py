@@ -35,9 +35,12 @@ EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 # What a shell reports for a command SIGPIPE killed (128 + 13): the reader
 # of our standard output went away, as with "ipmpd check | head -1".
 EXIT_PIPE = 141
-# smf_method(7) SMF_EXIT_ERR_FATAL, as ipmpd.daemon exits for a start failure;
-# repeated here because importing the daemon is what fails without ssl.
-SMF_EXIT_ERR_FATAL = 95
+# smf_method(7) SMF_EXIT_ERR_CONFIG, as ipmpd.daemon exits for a bad
+# configuration; repeated here because importing the daemon is what fails
+# without ssl.  A Python without ssl never gets better by itself: config/command
+# must name another, and only 96 puts a duration=child service in maintenance
+# (any other exit is restarted: illumos svc.startd wait.c, wait_remove()).
+SMF_EXIT_ERR_CONFIG = 96
 # Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
 
@@ -754,7 +757,7 @@ def _main(argv: list[str], plugin: bool = False) -> int:
         no_ssl = missing_ssl()
         if no_ssl is not None:
             print(f"ipmpd: {no_ssl}", file=sys.stderr)
-            return SMF_EXIT_ERR_FATAL
+            return SMF_EXIT_ERR_CONFIG
         from ipmpd import daemon
 
         return daemon.main(args)

@@ -285,9 +285,9 @@ def without_ssl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_run_without_ssl_says_so_in_one_line_and_exits_95():
+def test_run_without_ssl_says_so_in_one_line_and_exits_96():
     p = without_ssl("run", "--demo", "--listen", "127.0.0.1:0")
-    assert p.returncode == 95 == cli.SMF_EXIT_ERR_FATAL
+    assert p.returncode == 96 == cli.SMF_EXIT_ERR_CONFIG
     line = only_line(p.stderr)
     assert line.startswith(
         f"ipmpd: this Python ({sys.executable} {sys.version.split()[0]}) has no ssl module ("
@@ -312,7 +312,7 @@ def test_the_other_commands_need_no_ssl(args, code):
     assert p.stderr == "" and p.stdout
 
 
-def test_the_fatal_exit_is_the_daemons():
+def test_the_config_exit_is_the_daemons():
     from ipmpd import daemon
 
-    assert cli.SMF_EXIT_ERR_FATAL == daemon.SMF_EXIT_ERR_FATAL
+    assert cli.SMF_EXIT_ERR_CONFIG == daemon.SMF_EXIT_ERR_CONFIG
