@@ -25,7 +25,7 @@ from ipmpd.remedy import actions
 from ipmpd.remedy.actions import verification
 from ipmpd.remedy.render import render as render_remedy
 from ipmpd.runner import CaptureRunner, RecordingRunner, Runner, SubprocessRunner
-from ipmpd.settings import demo_dir, load_config
+from ipmpd.settings import SMF_EXIT_ERR_CONFIG, demo_dir, load_config
 from ipmpd.ssh import CollectError, SshRunner
 from ipmpd.target import gather_remote
 from ipmpd.target import members as target_members
@@ -35,12 +35,6 @@ EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 # What a shell reports for a command SIGPIPE killed (128 + 13): the reader
 # of our standard output went away, as with "ipmpd check | head -1".
 EXIT_PIPE = 141
-# smf_method(7) SMF_EXIT_ERR_CONFIG, as ipmpd.daemon exits for a bad
-# configuration; repeated here because importing the daemon is what fails
-# without ssl.  A Python without ssl never gets better by itself: config/command
-# must name another, and only 96 puts a duration=child service in maintenance
-# (any other exit is restarted: illumos svc.startd wait.c, wait_remove()).
-SMF_EXIT_ERR_CONFIG = 96
 # Monitoring-plugin states (Nagios plugin guidelines; Icinga and NRPE alike).
 NAGIOS_OK, NAGIOS_WARNING, NAGIOS_CRITICAL, NAGIOS_UNKNOWN = 0, 1, 2, 3
 
@@ -756,6 +750,7 @@ def _main(argv: list[str], plugin: bool = False) -> int:
         # Checked before anything imports prometheus_client, which imports ssl.
         no_ssl = missing_ssl()
         if no_ssl is not None:
+            # 96, not 95: it never mends itself; config/command must name another Python.
             print(f"ipmpd: {no_ssl}", file=sys.stderr)
             return SMF_EXIT_ERR_CONFIG
         from ipmpd import daemon

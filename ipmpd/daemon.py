@@ -42,16 +42,13 @@ from ipmpd.exporter import IpmpdCollector
 from ipmpd.model import Modules
 from ipmpd.render import replayed
 from ipmpd.runner import CaptureRunner, Runner, SubprocessRunner
-from ipmpd.settings import demo_dir, load_config
+from ipmpd.settings import SMF_EXIT_ERR_CONFIG, SMF_EXIT_ERR_FATAL, SMF_EXIT_OK, demo_dir, load_config
 from ipmpd.sources import module_sources
 from ipmpd.ssh import SshRunner
 from ipmpd.state import Latest
 from ipmpd.target import LOCAL, Target
 from ipmpd.tls import tls_context
 
-SMF_EXIT_OK = 0
-SMF_EXIT_ERR_FATAL = 95
-SMF_EXIT_ERR_CONFIG = 96
 STOP_SECONDS = 5.0  # SIGTERM to exit, whatever a gather is stuck in
 TARGETS_EXECUTOR = "targets"  # a pool of [daemon] target_concurrency threads for SSH targets
 # Descriptors kept from the HTTP front for everything else: the local

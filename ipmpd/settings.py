@@ -19,6 +19,15 @@ from typing import Any, Optional
 from ipmpd.checks import REGISTRY
 from ipmpd.config import DEFAULT_CONFIG, Config, load
 
+# smf_method(7) exit codes, for ``ipmpd run``.  Here rather than in
+# ipmpd.daemon because the command line needs them where importing the
+# daemon fails (a Python without ssl).  For a startd/duration=child service
+# only 96 means maintenance; any other exit is restarted, throttled
+# (illumos svc.startd wait.c, wait_remove()).
+SMF_EXIT_OK = 0
+SMF_EXIT_ERR_FATAL = 95
+SMF_EXIT_ERR_CONFIG = 96
+
 
 def known_checks() -> frozenset[str]:
     """Every check code and name a configuration may refer to."""
