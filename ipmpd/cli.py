@@ -271,11 +271,17 @@ def blind_text(snap: Any) -> list[str]:
     return out
 
 
-def results_text(results: tuple[Any, ...], snap: Any = None, replay: Optional[Capture] = None) -> str:
-    # What could not be looked at comes first, always (README, "Exit 3").
+def heading_text(snap: Any, replay: Optional[Capture]) -> list[str]:
+    """What heads the text about a host: what could not be looked at first,
+    always (README, "Exit 3"), then whether it is a replay of a capture."""
     out = blind_text(snap) if snap is not None else []
     if replay is not None:
         out.append(render.replay_line(replay))
+    return out
+
+
+def results_text(results: tuple[Any, ...], snap: Any = None, replay: Optional[Capture] = None) -> str:
+    out = heading_text(snap, replay)
     if out:
         out.append("")
     groups = sorted({r.group for r in results})
@@ -484,10 +490,8 @@ def cmd_plan(args: argparse.Namespace, config: Config) -> int:
             }
         )
         return code
-    for line in blind_text(snap):
+    for line in heading_text(snap, replay):
         print(line)
-    if replay is not None:
-        print(render.replay_line(replay))
     print(f"Planning group {args.group} with {', '.join(args.interfaces)} ({snap.host.platform})\n")
     for s in steps:
         print(f"Step {s.number}: {s.title}: {s.verdict.upper()}")
