@@ -125,6 +125,20 @@ IMPORT = {
 IMPORT["illumos"] = IMPORT["solaris11"]
 
 
+def zipapp_on_solaris10(pyz: Path, conf: Path) -> tuple[str, ...]:
+    """The zipapp route with a site configuration, run by /usr/bin/python3.11."""
+    return (
+        "--platform",
+        "solaris10",
+        "--pyz",
+        str(pyz),
+        "--python",
+        "/usr/bin/python3.11",
+        "--config",
+        str(conf),
+    )
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Host:
     return Host(tmp_path)
@@ -273,18 +287,7 @@ def test_dry_run_of_the_zipapp_route(host, shell, tmp_path):
     conf = tmp_path / "site.toml"
     conf.write_text("")
     # --python need not exist for a dry run: the steps can be read on another host
-    p = host.run(
-        "--dry-run",
-        "--platform",
-        "solaris10",
-        "--pyz",
-        str(pyz),
-        "--python",
-        "/usr/bin/python3.11",
-        "--config",
-        str(conf),
-        shell=shell,
-    )
+    p = host.run("--dry-run", *zipapp_on_solaris10(pyz, conf), shell=shell)
     assert p.returncode == 0, p.stderr
     assert host.steps(p) == (
         USERS
@@ -367,17 +370,8 @@ def test_install_on_solaris10_with_a_zipapp_keeps_what_is_there(host, tmp_path):
     pyz.write_bytes(b"PK\x05\x06" + bytes(18))
     conf = tmp_path / "new.toml"
     conf.write_text("# new\n")
-    p = host.run(
-        "--platform",
-        "solaris10",
-        "--pyz",
-        str(pyz),
-        "--python",
-        "/usr/bin/python3.11",
-        "--config",
-        str(conf),
-        FAKE_ID="uid=100(joe) gid=10(staff)",  # --root: no need to be root
-    )
+    # --root: no need to be root
+    p = host.run(*zipapp_on_solaris10(pyz, conf), FAKE_ID="uid=100(joe) gid=10(staff)")
     assert p.returncode == 0, p.stderr
     assert (host.root / "etc/ipmpd/ipmpd.toml").read_text() == "# the site's own\n"
     assert "# keeping the existing $ROOT/etc/ipmpd/ipmpd.toml" in p.stdout.replace(str(host.root), "$ROOT")

@@ -2,10 +2,10 @@
 
 The table is built from the collector the daemon registers.  To catch a
 family the generator misses (a collector registered beside it, a family
-yielded only in some state), ``ipmpd run --demo`` is started for real with
-one ``[[target]]`` on a closed loopback port, and the families of its
-``/metrics`` and of ``/probe?target=`` (at the address its
-``daemon.started`` event logs) are compared with the table's.  No SSH
+yielded only in some state), ``ipmpd run`` is started for real over the
+demo host (tests/daemon_harness.py) with one ``[[target]]`` on a closed
+loopback port, and the families of its ``/metrics`` and of
+``/probe?target=`` are compared with the table's.  No SSH
 server is needed: ``/probe`` yields every family of a target, with or
 without samples, and the closed port gives ``ipmpd_probe_success 0`` within
 a second.  That the generator's own data fills every family with a sample
@@ -14,15 +14,11 @@ a second.  That the generator's own data fills every family with a sample
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from helpers import REPO, free_port, stop_process
+from daemon_harness import Daemon
+from helpers import REPO, copy_demo, free_port, make_fakebin
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -78,35 +74,6 @@ def test_a_region_without_markers_is_refused():
         metrics_table.with_table("# README\n", "| metric |\n")
 
 
-def _wait(what: str, get, predicate, proc: subprocess.Popen, log: Path, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"ipmpd exited {proc.returncode}: {log.read_text()}")
-        try:
-            last = get()
-            if predicate(last):
-                return last
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last: {str(last)[-2000:]}\nlog:\n{log.read_text()}")
-
-
-def _started(log: Path) -> dict | None:
-    for line in log.read_text().splitlines():
-        event = json.loads(line) if line.endswith("}") else {}
-        if event.get("event") == "daemon.started":
-            return event
-    return None
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return str(r.read(), "utf-8")
-
-
 def _names(text: str) -> set[str]:
     return {metrics_table.exposition_name(f) for f in text_string_to_metric_families(text)}
 
@@ -114,46 +81,18 @@ def _names(text: str) -> set[str]:
 def test_the_table_lists_what_a_running_daemon_serves(tmp_path):
     (tmp_path / "id").write_text("")
     (tmp_path / "known_hosts").write_text("")
-    config = tmp_path / "ipmpd.toml"
-    config.write_text(
-        '[daemon]\ntarget_timeout = "3s"\n\n'
+    target = (
+        'target_timeout = "3s"\n\n'
         f'[[target]]\nname = "dead"\nhost = "127.0.0.1"\nport = {free_port()}\nuser = "ipmpd"\n'
         f'identity_file = "{tmp_path / "id"}"\nknown_hosts = "{tmp_path / "known_hosts"}"\n'
     )
-    log = tmp_path / "ipmpd.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ipmpd",
-                "run",
-                "--demo",
-                "--config",
-                str(config),
-                "--listen",
-                f"127.0.0.1:{free_port()}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            cwd=REPO,
-        )
+    d = Daemon(tmp_path, copy_demo(tmp_path / "host"), make_fakebin(tmp_path / "bin"), extra=target)
     try:
-        started = _wait("daemon.started", lambda: _started(log), bool, proc, log)
-        base = f"http://{started['listen']}"
         # once the first cycles are in: the local host's finding, the target's failed probe
-        metrics = _wait(
-            "a local gather", lambda: _get(base + "/metrics"), lambda t: "ipmpd_finding{" in t, proc, log
-        )
-        probe = _wait(
-            "the target's gather",
-            lambda: _get(base + "/probe?target=dead"),
-            lambda t: "\nipmpd_probe_success 0.0" in t,
-            proc,
-            log,
-        )
+        metrics = d.wait_for(lambda t: "ipmpd_finding{" in t)
+        probe = d.wait_for(lambda t: "\nipmpd_probe_success 0.0" in t, path="/probe?target=dead")
     finally:
-        stop_process(proc)
+        d.stop()
     table = metrics_table.documented(metrics_table.README.read_text())
     on = {
         endpoint: {name for name, where in table.items() if endpoint in where}
